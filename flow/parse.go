@@ -77,8 +77,8 @@ func decodeJSON(data []byte) (any, error) {
 func jsonErrorMessage(data []byte, dec *json.Decoder, err error) string {
 	var se *json.SyntaxError
 	off := dec.InputOffset()
-	if errors.As(err, &se) {
-		off = se.Offset
+	if errors.As(err, &se) && se.Offset > 0 {
+		off = se.Offset - 1 // the offset counts the offending byte
 	}
 	if errors.Is(err, io.EOF) && len(bytes.TrimSpace(data)) == 0 {
 		return "invalid JSON: empty body"
