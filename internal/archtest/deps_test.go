@@ -20,6 +20,7 @@ var forbidden = map[string][]string{
 	"store":   {"sip", "media", "tts", "api", "session", "cmd"},
 	"api":     {"sip", "media", "tts", "store", "session", "cmd"},
 	"session": {"sip", "dialer", "store", "api", "cmd"},
+	"webhook": {"sip", "media", "tts", "flow", "dialer", "store", "api", "session", "cmd"},
 }
 
 type pkg struct {
