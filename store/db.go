@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// FileName is the database file Open creates under the data directory.
+const FileName = "dialflow.db"
+
+// Options tune Open. The zero value is the documented default of each field.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock (default 5s).
+	BusyTimeout time.Duration
+	// Logger receives the store's logs (default: discard).
+	Logger *slog.Logger
+}
+
+// DB is the SQLite store. It is safe for concurrent use.
+type DB struct {
+	db   *sql.DB
+	path string
+	log  *slog.Logger
+}
+
+// Open opens (creating if needed) the database file at path, checks it,
+// switches it to WAL mode and applies pending migrations. A locked file
+// returns ErrLocked and a damaged one ErrCorrupt, both naming the path.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.BusyTimeout <= 0 {
+		opts.BusyTimeout = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store open %s: %w", path, err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("store open %s: %w", path, err)
+	}
+	sdb.SetMaxOpenConns(8)
+	db := &DB{db: sdb, path: path, log: opts.Logger}
+	if err := db.init(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("store open %s: %w", path, classify(err))
+	}
+	return db, nil
+}
+
+// classify maps SQLite result codes to the package's sentinels.
+func classify(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("%w: %w", ErrLocked, err)
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+	}
+	return err
+}
+
+func (db *DB) init(ctx context.Context) error {
+	var mode string
+	if err := db.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("set WAL mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("set WAL mode: journal mode is %q", mode)
+	}
+	var check string
+	if err := db.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
+		return fmt.Errorf("integrity check: %w", err)
+	}
+	if check != "ok" {
+		return fmt.Errorf("integrity check: %s: %w", check, ErrCorrupt)
+	}
+	return db.migrate(ctx)
+}
+
+// migrate applies the embedded migrations newer than schema_version, each in
+// its own transaction.
+func (db *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	sort.Strings(names)
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("schema_version: %w", err)
+		}
+		var cur int
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&cur); err != nil {
+			return fmt.Errorf("schema_version: %w", err)
+		}
+		if cur > len(names) {
+			return fmt.Errorf("version %d, known %d: %w", cur, len(names), ErrTooNew)
+		}
+		for i, name := range names {
+			v := i + 1
+			if v <= cur {
+				continue
+			}
+			body, err := migrations.ReadFile(name)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", name, err)
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("apply %s: %w", name, err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (?)`, v); err != nil {
+				return fmt.Errorf("record %s: %w", name, err)
+			}
+			db.log.Info("applied migration", "name", name)
+		}
+		return nil
+	})
+}
+
+// Version returns the applied schema version.
+func (db *DB) Version(ctx context.Context) (int, error) {
+	var v int
+	if err := db.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("schema version: %w", err)
+	}
+	return v, nil
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("store ping: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error {
+	if err := db.db.Close(); err != nil {
+		return fmt.Errorf("store close: %w", err)
+	}
+	return nil
+}
+
+// inTx runs fn in an immediate transaction, committing when it returns nil.
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// nanos stores a time as Unix nanoseconds (0 for the zero time).
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is the inverse of nanos; nil for 0 or NULL.
+func fromNanos(n sql.NullInt64) *time.Time {
+	if !n.Valid || n.Int64 == 0 {
+		return nil
+	}
+	t := time.Unix(0, n.Int64).UTC()
+	return &t
+}
