@@ -27,8 +27,8 @@ func TestDryRunRendersPromptsAndPlacesNoCall(t *testing.T) {
 		t.Fatalf("%d renderings", len(rep.Destinations))
 	}
 	want := map[string]string{
-		"callFlow.steps[0].message.msg": "thanks Bea <b>",
-		"callFlow.steps[1].message.msg": "Dear Mr Bea <b>, the amount of 200,000$ will be due on August 20th, 2020",
+		"callFlow.steps[0].message.msg":                               "thanks Bea <b>",
+		"callFlow.steps[1].message.msg":                               "Dear Mr Bea <b>, the amount of 200,000$ will be due on August 20th, 2020",
 		"callFlow.steps[1].branches[1].callFlow.steps[0].destination": "Ext:1000",
 	}
 	d := rep.Destinations[1]
