@@ -31,12 +31,14 @@ func (d *Dialer) Submit(ctx context.Context, owner string, body []byte, req *flo
 	if err != nil {
 		return nil, false, fmt.Errorf("submit: %w", err)
 	}
+	// Read the answer before dialing starts, so a new request reads as
+	// submitted with every destination queued.
+	st, err := d.store.RequestStatus(ctx, owner, req.RequestID, 0, DefaultPageLimit)
 	if c.Created {
 		d.enqueue(c, owner, req)
 	}
-	st, err := d.store.RequestStatus(ctx, owner, req.RequestID, 0, DefaultPageLimit)
 	if err != nil {
-		return nil, false, fmt.Errorf("submit: %w", err)
+		return nil, c.Created, fmt.Errorf("submit: %w", err)
 	}
 	return st, c.Created, nil
 }
