@@ -209,7 +209,7 @@ func TestStatusUnknownRequestIs404(t *testing.T) {
 }
 
 func TestStatusKeepsSpecShape(t *testing.T) {
-	s := startServer(t, func(c *Config) {})
+	s := startServer(t, nil)
 	decodeStatus(t, s.postJSON("/call", keyA, seedBody(t)))
 	extra := func(st *dialer.RequestStatus) {
 		st.Status = dialer.RequestOnProgress

@@ -124,7 +124,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			c.Error(err)
 		}
-		s.log.Info("http request",
+		level := slog.LevelInfo
+		if p := c.Path(); p == "/healthz" || p == "/metrics" {
+			level = slog.LevelDebug // probes and scrapes would drown the log
+		}
+		s.log.Log(c.Request().Context(), level, "http request",
 			"method", c.Request().Method,
 			"route", c.Path(),
 			"status", c.Response().Status,
