@@ -69,3 +69,17 @@ func BenchmarkStatusPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCreateRequest10kWithCallback also writes one queued event per destination.
+func BenchmarkCreateRequest10kWithCallback(b *testing.B) {
+	ctx := context.Background()
+	db := MustOpen(b)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := db.CreateRequest(ctx, newReq("k", fmt.Sprint("r", i), 10000, "https://h.test/")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dialflow/dialflow/dialer"
+	"github.com/dialflow/dialflow/flow"
 	"github.com/dialflow/dialflow/webhook"
 )
 
@@ -43,7 +44,7 @@ func emit(ctx context.Context, tx *sql.Tx, destPK int64, typ string, at time.Tim
 	for k, v := range fields {
 		ev[k] = v
 	}
-	id := "evt-" + strconv.FormatInt(destPK, 10) + "-" + strconv.FormatInt(seq, 10) + "-" + strconv.FormatInt(at.UnixNano(), 36)
+	id := eventID(destPK, seq, at)
 	ev["eventId"], ev["type"], ev["sequence"] = id, typ, seq
 	ev["requestId"], ev["destination"], ev["caller"] = reqID, phone, caller
 	ev["timestamp"] = at.UTC()
@@ -152,3 +153,50 @@ var (
 	_ dialer.Store   = (*DB)(nil)
 	_ webhook.Outbox = (*DB)(nil)
 )
+
+// queuedEvents writes the first event (sequence 1, "queued") of every
+// destination of a new request, without the per-event lookups of emit.
+type queuedEvents struct {
+	stmt *sql.Stmt
+	r    dialer.NewRequest
+}
+
+// queuedBody is the JSON of a queued event.
+type queuedBody struct {
+	EventID     string    `json:"eventId"`
+	Type        string    `json:"type"`
+	Sequence    int64     `json:"sequence"`
+	RequestID   string    `json:"requestId"`
+	Destination string    `json:"destination"`
+	Caller      string    `json:"caller"`
+	Timestamp   time.Time `json:"timestamp"`
+}
+
+func newQueuedEvents(ctx context.Context, tx *sql.Tx, r dialer.NewRequest) (*queuedEvents, error) {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (event_id, dest_pk, seq, type, owner, url, body, created_at)
+		VALUES (?, ?, 1, 'queued', ?, ?, ?, ?)`)
+	if err != nil {
+		return nil, fmt.Errorf("event queued: %w", err)
+	}
+	return &queuedEvents{stmt: stmt, r: r}, nil
+}
+
+func (q *queuedEvents) add(ctx context.Context, destPK int64, d flow.Destination) error {
+	id := eventID(destPK, 1, q.r.At)
+	body, err := json.Marshal(queuedBody{EventID: id, Type: "queued", Sequence: 1, RequestID: q.r.RequestID,
+		Destination: d.Phone, Caller: d.Caller, Timestamp: q.r.At.UTC()})
+	if err != nil {
+		return fmt.Errorf("event queued: encode: %w", err)
+	}
+	if _, err := q.stmt.ExecContext(ctx, id, destPK, q.r.Owner, q.r.CallbackURL, body, nanos(q.r.At)); err != nil {
+		return fmt.Errorf("event queued: insert: %w", err)
+	}
+	return nil
+}
+
+func (q *queuedEvents) close() { q.stmt.Close() }
+
+// eventID is an event's stable, unique id.
+func eventID(destPK, seq int64, at time.Time) string {
+	return "evt-" + strconv.FormatInt(destPK, 10) + "-" + strconv.FormatInt(seq, 10) + "-" + strconv.FormatInt(at.UnixNano(), 36)
+}

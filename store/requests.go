@@ -41,27 +41,36 @@ func (db *DB) CreateRequest(ctx context.Context, r dialer.NewRequest) (dialer.Cr
 		if pk, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("insert request: %w", err)
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO destinations (request_pk, idx, phone, caller, properties, status, call_state, queued_at)
-			VALUES (?, ?, ?, ?, ?, 'queued', 'queued', ?)`)
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO destinations (request_pk, idx, phone, caller, properties, status, call_state, queued_at, event_seq)
+			VALUES (?, ?, ?, ?, ?, 'queued', 'queued', ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("insert destinations: %w", err)
 		}
 		defer stmt.Close()
+		var events *queuedEvents
+		seq := 0
+		if r.CallbackURL != "" {
+			if events, err = newQueuedEvents(ctx, tx, r); err != nil {
+				return err
+			}
+			defer events.close()
+			seq = 1
+		}
 		c.DestPKs = make([]int64, len(r.Destinations))
 		for i, d := range r.Destinations {
 			props, err := json.Marshal(d.Properties)
 			if err != nil {
 				return fmt.Errorf("destinations[%d]: properties: %w", i, err)
 			}
-			res, err := stmt.ExecContext(ctx, pk, i, d.Phone, d.Caller, string(props), at)
+			res, err := stmt.ExecContext(ctx, pk, i, d.Phone, d.Caller, string(props), at, seq)
 			if err != nil {
 				return fmt.Errorf("insert destinations[%d]: %w", i, err)
 			}
 			if c.DestPKs[i], err = res.LastInsertId(); err != nil {
 				return fmt.Errorf("insert destinations[%d]: %w", i, err)
 			}
-			if r.CallbackURL != "" {
-				if err := emit(ctx, tx, c.DestPKs[i], "queued", r.At, nil); err != nil {
+			if events != nil {
+				if err := events.add(ctx, c.DestPKs[i], d); err != nil {
 					return err
 				}
 			}
