@@ -79,3 +79,40 @@ func TestRestartRecovery(t *testing.T) {
 		}
 	})
 }
+
+// A retry that was waiting when the engine stopped keeps its spacing after a
+// restart, and a plain stop (Close) is recovered like a crash.
+func TestRestartKeepsRetrySpacing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), store.FileName)
+		busyOnce := func(c dialer.Call) behavior {
+			if c.Attempt == 1 {
+				return behavior{ring: time.Second, err: sipError{486}}
+			}
+			return behavior{talk: time.Minute}
+		}
+		fp := newFakePlacer(6, busyOnce)
+		r1 := newRig(t, path, dialer.Config{Capacity: 6}, fp)
+		r1.submit("k", requestBody("wait", 1, "+8411", `"retry": {"maxAttempts": 2, "interval": "10m", "on": ["busy"]}`))
+		time.Sleep(time.Minute) // busy at 1 s; the retry is due at 10 m 1 s
+		synctest.Wait()
+		r1.close()
+		stopped := time.Now()
+
+		r2 := newRig(t, path, dialer.Config{Capacity: 6}, fp)
+		defer r2.close()
+		if ts := r2.trunk(); ts.Queued != 1 {
+			t.Fatalf("trunk after restart %+v, want the waiting retry queued", ts)
+		}
+		for !allDone(r2, []string{"wait"}) {
+			time.Sleep(30 * time.Second)
+		}
+		starts := fp.dialTimes["+841100000"]
+		if len(starts) != 2 {
+			t.Fatalf("%d dials, want 2", len(starts))
+		}
+		if gap := starts[1].Sub(fp.endTimes["+841100000"][0]); gap != 10*time.Minute {
+			t.Fatalf("retry %s after the busy attempt (restart at %s), want 10m", gap, stopped.Sub(starts[0]))
+		}
+	})
+}
