@@ -88,6 +88,9 @@ func Start(cfg Config) *Session {
 // LocalPort returns the RTP port the session sends from and listens on.
 func (s *Session) LocalPort() int { return s.cfg.Conn.LocalAddr().(*net.UDPAddr).Port }
 
+// SetRemote changes where RTP goes (a new answer or a re-INVITE).
+func (s *Session) SetRemote(r netip.AddrPort) { s.remote.Store(&r) }
+
 // Stats returns the packet counters.
 func (s *Session) Stats() Stats {
 	return Stats{Sent: s.stats.sent.Load(), Received: s.stats.recv.Load(), Dropped: s.stats.dropped.Load()}
