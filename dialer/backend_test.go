@@ -68,6 +68,7 @@ func TestCallsPerSecondCap(t *testing.T) {
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		var starts []time.Time
+		synctest.Wait()
 		for _, ts := range fp.dialTimes {
 			starts = append(starts, ts...)
 		}

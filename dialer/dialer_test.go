@@ -80,16 +80,18 @@ func TestCapacityNeverExceeded(t *testing.T) {
 		r := newRig(t, "", dialer.Config{Capacity: 6}, fp)
 		defer r.close()
 		ids := []string{"a", "b", "c", "d", "e"}
-		for i, id := range ids {
-			prefix := "+8491" + string(rune('1'+i))
+		prefix := func(i int) string { return "+8491" + string(rune('1'+i)) }
+		for i := range ids {
 			for j := range 200 {
 				b := behavior{ring: time.Duration(rng.IntN(5000)) * time.Millisecond, talk: time.Duration(1+rng.IntN(120)) * time.Second}
 				if rng.IntN(10) == 0 {
 					b.err = sipError{486}
 				}
-				durations[phonef(prefix, j)] = b
+				durations[phonef(prefix(i), j)] = b
 			}
-			r.submit("k", requestBody(id, 200, prefix, ""))
+		}
+		for i, id := range ids {
+			r.submit("k", requestBody(id, 200, prefix(i), ""))
 		}
 		for ts := r.trunk(); ts.Queued > 0 || ts.Active > 0; ts = r.trunk() {
 			r.setExternal(rng.IntN(5))
@@ -142,6 +144,7 @@ func TestRoundRobinAcrossRequests(t *testing.T) {
 			time.Sleep(time.Minute)
 		}
 		var order []string
+		synctest.Wait() // the placer goroutines are done with fp
 		for _, c := range fp.dials {
 			order = append(order, c.RequestID+":"+c.Phone[len(c.Phone)-1:])
 		}
@@ -195,6 +198,7 @@ func TestRetriesAndSpacing(t *testing.T) {
 				t.Errorf("destination %d: %s/%s attempts %d sip %d; want %+v", i, d.Status, d.CallStatus, d.Attempts, d.SIPCode, w)
 			}
 		}
+		synctest.Wait()
 		starts, ends := fp.dialTimes["+8433300000"], fp.endTimes["+8433300000"]
 		for i := 1; i < len(starts); i++ {
 			if gap := starts[i].Sub(ends[i-1]); gap != 2*time.Minute {

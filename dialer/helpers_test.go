@@ -65,6 +65,7 @@ func (f *fakePlacer) Place(ctx context.Context, c dialer.Call, p dialer.Progress
 	}
 	f.dials = append(f.dials, c)
 	f.dialTimes[c.Phone] = append(f.dialTimes[c.Phone], time.Now())
+	b := f.script(c) // under f.mu: scripts may keep state
 	f.mu.Unlock()
 	defer func() {
 		f.mu.Lock()
@@ -73,7 +74,6 @@ func (f *fakePlacer) Place(ctx context.Context, c dialer.Call, p dialer.Progress
 		f.endTimes[c.Phone] = append(f.endTimes[c.Phone], time.Now())
 		f.mu.Unlock()
 	}()
-	b := f.script(c)
 	p.Ringing()
 	if b.hangWait {
 		<-ctx.Done()

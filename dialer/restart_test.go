@@ -107,6 +107,7 @@ func TestRestartKeepsRetrySpacing(t *testing.T) {
 		for !allDone(r2, []string{"wait"}) {
 			time.Sleep(30 * time.Second)
 		}
+		synctest.Wait()
 		starts := fp.dialTimes["+841100000"]
 		if len(starts) != 2 {
 			t.Fatalf("%d dials, want 2", len(starts))
