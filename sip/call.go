@@ -30,8 +30,8 @@ type Call struct {
 	log      *slog.Logger
 	answered time.Time
 
-	ackMu sync.Mutex
-	ack   *sipmsg.Request // template for re-ACKs of late 2xx retransmissions
+	ackMu  sync.Mutex
+	ack    *sipmsg.Request // template for re-ACKs of late 2xx retransmissions
 	reAcks int
 
 	done chan struct{}
