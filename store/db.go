@@ -32,13 +32,17 @@ type Options struct {
 	BusyTimeout time.Duration
 	// Logger receives the store's logs (default: discard).
 	Logger *slog.Logger
+	// Shared skips the exclusive lock file, letting several handles (tools,
+	// tests) open the database at once. An engine must not set it.
+	Shared bool
 }
 
 // DB is the SQLite store. It is safe for concurrent use.
 type DB struct {
-	db   *sql.DB
-	path string
-	log  *slog.Logger
+	db     *sql.DB
+	path   string
+	log    *slog.Logger
+	unlock func()
 }
 
 // Open opens (creating if needed) the database file at path, checks it,
@@ -54,6 +58,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store open %s: %w", path, err)
 	}
+	unlock := func() {}
+	if !opts.Shared {
+		var err error
+		if unlock, err = lockFile(path); err != nil {
+			return nil, fmt.Errorf("store open %s: %w", path, err)
+		}
+	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
 	q.Add("_pragma", "foreign_keys(1)")
@@ -61,12 +72,14 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	q.Set("_txlock", "immediate")
 	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
+		unlock()
 		return nil, fmt.Errorf("store open %s: %w", path, err)
 	}
 	sdb.SetMaxOpenConns(8)
-	db := &DB{db: sdb, path: path, log: opts.Logger}
+	db := &DB{db: sdb, path: path, log: opts.Logger, unlock: unlock}
 	if err := db.init(ctx); err != nil {
 		sdb.Close()
+		unlock()
 		return nil, fmt.Errorf("store open %s: %w", path, classify(err))
 	}
 	return db, nil
@@ -167,6 +180,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	defer db.unlock()
 	if err := db.db.Close(); err != nil {
 		return fmt.Errorf("store close: %w", err)
 	}

@@ -159,7 +159,7 @@ func TestLockedFileIsAClearErrorAtOpen(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "INSERT INTO schema_version (version) VALUES (0)"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = store.Open(ctx, path, store.Options{BusyTimeout: 100 * time.Millisecond})
+	_, err = store.Open(ctx, path, store.Options{BusyTimeout: 100 * time.Millisecond, Shared: true})
 	if !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("err = %v, want ErrLocked", err)
 	}
@@ -349,7 +349,7 @@ func TestConcurrentWriters(t *testing.T) {
 	// Two handles on one file, like two processes, plus goroutines on each.
 	var dbs []*store.DB
 	for range 2 {
-		db, err := store.Open(ctx, path, store.Options{})
+		db, err := store.Open(ctx, path, store.Options{Shared: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -432,4 +432,23 @@ func must(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestSecondEngineOnSameFileIsRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), store.FileName)
+	db, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.Open(ctx, path, store.Options{})
+	if !errors.Is(err, store.ErrLocked) || !contains(err.Error(), "another dialflow") {
+		t.Fatalf("second open: err = %v, want ErrLocked naming the cause", err)
+	}
+	db.Close()
+	db, err = store.Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatalf("open after the first closed: %v", err)
+	}
+	db.Close()
 }
