@@ -81,6 +81,6 @@ type Observer interface {
 
 type nopObserver struct{}
 
-func (nopObserver) Trunk(int, int, int)              {}
-func (nopObserver) CallEnded(string)                 {}
-func (nopObserver) StepDone(string, time.Duration)  {}
+func (nopObserver) Trunk(int, int, int)            {}
+func (nopObserver) CallEnded(string)               {}
+func (nopObserver) StepDone(string, time.Duration) {}
