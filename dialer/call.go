@@ -140,6 +140,7 @@ type progress struct {
 	call      Call
 
 	mu       sync.Mutex
+	rang     bool
 	answered bool
 	timedOut bool
 	stopped  bool
@@ -160,8 +161,15 @@ func (p *progress) ringTimeout() {
 
 func (p *progress) maxDuration() { p.lc.cancel(errMaxDuration) }
 
-// Ringing records the ringing state.
+// Ringing records the ringing state once (180 and 183 may both arrive).
 func (p *progress) Ringing() {
+	p.mu.Lock()
+	again := p.rang || p.answered || p.stopped
+	p.rang = true
+	p.mu.Unlock()
+	if again {
+		return
+	}
 	if err := p.d.store.MarkAttempt(p.bg, p.attemptPK, StateRinging, p.d.clock.Now()); err != nil {
 		p.d.log.Error("store ringing", "attemptPK", p.attemptPK, "err", err)
 	}
