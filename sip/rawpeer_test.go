@@ -268,3 +268,42 @@ func TestOutOfDialogRequests(t *testing.T) {
 		t.Errorf("options after garbage answered %d", res.StatusCode)
 	}
 }
+
+func TestTCPListener(t *testing.T) {
+	u := newUA(t, sip.Config{TCP: true})
+	conn, err := net.DialTimeout("tcp", u.Addr().String(), 2*time.Second)
+	if err != nil {
+		t.Fatalf("tcp listener: %v", err)
+	}
+	defer conn.Close()
+	raw := fmt.Sprintf("OPTIONS sip:dialflow@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=%s\r\nFrom: <sip:x@127.0.0.1>;tag=a\r\nTo: <sip:dialflow@%s>\r\nCall-ID: tcp-%s\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+		u.Addr(), conn.LocalAddr(), sipmsg.GenerateBranch(), u.Addr(), sipmsg.GenerateBranch())
+	if _, err := conn.Write([]byte(raw)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := conn.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+		t.Errorf("options over tcp: %q %v", buf[:n], err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for name, cfg := range map[string]sip.Config{
+		"no listen":  {},
+		"bad listen": {Listen: "localhost"},
+		"wildcard":   {Listen: "0.0.0.0:0"},
+		"bad trunk":  {Listen: "127.0.0.1:0", Trunk: "http://x"},
+	} {
+		if _, err := sip.NewUA(cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := sip.ParsePortRange("30000-20000"); err == nil {
+		t.Error("reversed port range accepted")
+	}
+	if r, err := sip.ParsePortRange("20000-29999"); err != nil || r.Min != 20000 || r.Max != 29999 {
+		t.Errorf("port range %+v %v", r, err)
+	}
+}

