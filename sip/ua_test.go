@@ -189,7 +189,7 @@ func TestDigestAuth(t *testing.T) {
 // A carrier that repeats 180 many times must still be answered and ACKed
 // (sipgo's WaitAnswer stops after 11 responses; notes §7.1-b).
 func TestManyProvisionalResponses(t *testing.T) {
-	p := newPhone(t, siptest.PhoneConfig{Script: siptest.CallScript{Provisional: 25, EarlyMedia: true}})
+	p := newPhone(t, siptest.PhoneConfig{Script: siptest.CallScript{Provisional: 25, EarlyMedia: true, AnswerAfter: 200 * time.Millisecond}})
 	u := newUA(t, sip.Config{Trunk: p.TrunkURI()})
 	ctx := ctxT(t, 10*time.Second)
 	n, early := 0, false
