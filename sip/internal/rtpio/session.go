@@ -254,14 +254,7 @@ func (s *Session) write(h *rtp.Header, payload, buf []byte) {
 func (s *Session) recvLoop() {
 	defer s.wg.Done()
 	buf := make([]byte, 1500)
-	pcm := make([]int16, 0, 480)
-	var h rtp.Header
-	g := newGoertzel()
-	var evTS uint32
-	evDone, evSeen := false, false
-	var lastTone byte
-	toneRun := 0
-	rfcSeen := false
+	r := newReceiver(s.cfg)
 	latched := false
 	for {
 		n, from, err := s.cfg.Conn.ReadFromUDPAddrPort(buf)
@@ -276,8 +269,7 @@ func (s *Session) recvLoop() {
 			}
 			continue
 		}
-		hl, err := h.Unmarshal(buf[:n])
-		if err != nil || h.Version != 2 {
+		if !r.packet(buf[:n]) {
 			s.stats.dropped.Add(1)
 			continue
 		}
@@ -286,64 +278,6 @@ func (s *Session) recvLoop() {
 			f := netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 			s.remote.Store(&f)
 			latched = true
-		}
-		body := buf[hl:n]
-		if h.Padding && len(body) > 0 {
-			p := int(body[len(body)-1])
-			if p > len(body) {
-				s.stats.dropped.Add(1)
-				continue
-			}
-			body = body[:len(body)-p]
-		}
-		switch {
-		case s.cfg.DTMF >= 0 && int(h.PayloadType) == s.cfg.DTMF:
-			if len(body) < 4 {
-				s.stats.dropped.Add(1)
-				continue
-			}
-			if !evSeen || h.Timestamp != evTS {
-				evTS, evDone, evSeen = h.Timestamp, false, true
-			}
-			if body[1]&0x80 != 0 && !evDone {
-				evDone = true
-				rfcSeen = true
-				if k := eventKey(body[0]); k != 0 && s.cfg.OnDigit != nil {
-					s.cfg.OnDigit(k, MethodRFC4733)
-				}
-			}
-		case h.PayloadType == 0 || h.PayloadType == 8:
-			pcm = pcm[:0]
-			for _, b := range body {
-				if len(pcm) == cap(pcm) {
-					break
-				}
-				if h.PayloadType == 8 {
-					pcm = append(pcm, g711.DecodeAlawFrame(b))
-				} else {
-					pcm = append(pcm, g711.DecodeUlawFrame(b))
-				}
-			}
-			if s.cfg.OnAudio != nil {
-				s.cfg.OnAudio(pcm)
-			}
-			if rfcSeen || len(pcm) < FrameSamples {
-				continue
-			}
-			k := g.detect(pcm[:FrameSamples])
-			switch {
-			case k == 0:
-				lastTone, toneRun = 0, 0
-			case k == lastTone:
-				toneRun++
-				if toneRun == 2 && s.cfg.OnDigit != nil {
-					s.cfg.OnDigit(k, MethodInband)
-				}
-			default:
-				lastTone, toneRun = k, 1
-			}
-		default:
-			s.stats.dropped.Add(1)
 		}
 	}
 }
