@@ -1,0 +1,160 @@
+package espeak
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/dialflow/dialflow/media"
+	"github.com/dialflow/dialflow/tts"
+)
+
+func engine(tb testing.TB) *Engine {
+	tb.Helper()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		tb.Skip("SKIPPING: espeak-ng is not installed (make test installs it with apt-get)")
+	}
+	e, err := New(Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// The seed's prompts, substituted for its first destination.
+var seedPrompts = []string{
+	"thanks Alex",
+	"Dear Mr Alex, the amount of 200,000$ will be due on August 20th, 2020",
+	"message need to play",
+	"msg need to play",
+}
+
+func seconds(pcm []int16) float64 { return float64(len(pcm)) / media.SampleRate }
+
+func TestSeedPromptsRender(t *testing.T) {
+	e := engine(t)
+	for _, text := range seedPrompts {
+		pcm, err := e.Synthesize(context.Background(), text, tts.Voice{Lang: "en", Gender: "male", Pitch: 5, Rate: 5})
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		words := float64(len(strings.Fields(text)))
+		d := seconds(pcm)
+		// 175 words/min nominal; allow slow and fast readings plus padding.
+		if d < words*0.15 || d > words*1.0+1.0 {
+			t.Errorf("%q: %.2f s for %.0f words", text, d, words)
+		}
+		if e := media.Energy(pcm); e < 1e-4 {
+			t.Errorf("%q: silent (energy %g)", text, e)
+		}
+	}
+}
+
+// zeroCrossRate estimates voice pitch roughly: higher voices cross zero more.
+func zeroCrossRate(pcm []int16) float64 {
+	n := 0
+	for i := 1; i < len(pcm); i++ {
+		if (pcm[i-1] < 0) != (pcm[i] < 0) {
+			n++
+		}
+	}
+	return float64(n) / float64(len(pcm))
+}
+
+func TestVoicesDiffer(t *testing.T) {
+	e := engine(t)
+	ctx := context.Background()
+	text := seedPrompts[1]
+	female, err := e.Synthesize(ctx, text, tts.Voice{Gender: "female", Pitch: 5, Rate: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	male, err := e.Synthesize(ctx, text, tts.Voice{Gender: "male", Pitch: 5, Rate: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zeroCrossRate(female) <= zeroCrossRate(male) {
+		t.Errorf("female voice not higher: zcr %.4f vs male %.4f", zeroCrossRate(female), zeroCrossRate(male))
+	}
+	slow, _ := e.Synthesize(ctx, text, tts.Voice{Rate: 0, Pitch: 5})
+	fast, _ := e.Synthesize(ctx, text, tts.Voice{Rate: 9, Pitch: 5})
+	if seconds(fast)*1.5 > seconds(slow) {
+		t.Errorf("rate 9 (%.2f s) not clearly shorter than rate 0 (%.2f s)", seconds(fast), seconds(slow))
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	e := engine(t)
+	ctx := context.Background()
+	cases := map[string]struct {
+		text string
+		v    tts.Voice
+		want error
+	}{
+		"empty":         {"   ", tts.Voice{}, tts.ErrEmptyText},
+		"too long":      {strings.Repeat("a", 1001), tts.Voice{}, tts.ErrTextTooLong},
+		"control":       {"hi\x1b[31m", tts.Voice{}, tts.ErrControlChar},
+		"unknown lang":  {"hello", tts.Voice{Lang: "xx"}, tts.ErrUnsupported},
+		"bad gender":    {"hello", tts.Voice{Gender: "robot"}, tts.ErrBadVoice},
+		"pitch too big": {"hello", tts.Voice{Pitch: 10}, tts.ErrBadVoice},
+	}
+	for name, c := range cases {
+		if _, err := e.Synthesize(ctx, c.text, c.v); !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", name, err, c.want)
+		}
+	}
+	// Text that looks like options or markup is spoken, never interpreted.
+	pcm, err := e.Synthesize(ctx, "--help <speak>-v xx</speak>", tts.Voice{})
+	if err != nil || len(pcm) == 0 {
+		t.Fatalf("option-like text: %v", err)
+	}
+}
+
+func TestLanguagesAndMissingBinary(t *testing.T) {
+	e := engine(t)
+	if !e.Supports("en") || !e.Supports("EN") || !e.Supports("vi") || e.Supports("xx") || len(e.Languages()) < 50 {
+		t.Fatalf("languages: %d, en=%v", len(e.Languages()), e.Supports("en"))
+	}
+	_, err := New(Config{Binary: "espeak-ng-does-not-exist"})
+	if !errors.Is(err, tts.ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install espeak-ng") {
+		t.Fatalf("missing binary: %v", err)
+	}
+}
+
+func TestArgs(t *testing.T) {
+	got := strings.Join(Args(tts.Voice{Lang: "en-US", Gender: "male", Pitch: 9, Rate: 0}), " ")
+	if got != "--stdout -v en-us+m3 -p 90 -s 80" {
+		t.Fatalf("args %q", got)
+	}
+	if Speed(5) != 175 || Pitch(5) != 50 || Speed(9) != 370 {
+		t.Fatal("5 must be the engine default")
+	}
+}
+
+func BenchmarkRender10s(b *testing.B) {
+	e := engine(b)
+	// About 10 s of speech at the default rate.
+	text := "Dear customer, this is a reminder that the amount of two hundred dollars is due on August twentieth. Please press one to pay now, or press zero to speak with an agent."
+	b.Run("cold", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := e.Synthesize(context.Background(), text, tts.DefaultVoice); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	c, err := tts.NewCache(e, b.TempDir(), e.Name(), 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = c.Synthesize(context.Background(), text, tts.DefaultVoice)
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.Synthesize(context.Background(), text, tts.DefaultVoice); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,146 @@
+// Package ttstest is a deterministic text-to-speech engine for tests: each
+// distinct text becomes a distinct signature of tones, which Identify finds
+// again in audio that crossed G.711 RTP, so a test can tell which prompts a
+// phone heard and in which order without depending on speech.
+package ttstest
+
+import (
+	"context"
+	"crypto/sha256"
+
+	"github.com/dialflow/dialflow/media"
+	"github.com/dialflow/dialflow/tts"
+)
+
+// Symbol frequencies: far from the DTMF rows and columns so an in-band
+// DTMF detector never hears a prompt as a key.
+var freqs = [8]float64{350, 450, 550, 1050, 1900, 2100, 2300, 2500}
+
+// Signature layout: a start tone, then Symbols tones; each tone lasts
+// ToneMs with GapMs of silence after it.
+const (
+	Symbols  = 4
+	ToneMs   = 100
+	GapMs    = 40
+	startHz  = 3000
+	amp      = 9000
+	perChar  = 20 // ms of silence per character after the signature
+	maxTrail = 2000
+)
+
+// Engine renders tone signatures. Its zero value is ready to use.
+type Engine struct{}
+
+// Name identifies the engine in cache keys.
+func (Engine) Name() string { return "tones" }
+
+// Supports accepts every language.
+func (Engine) Supports(string) bool { return true }
+
+// Signature returns the symbol indexes a text is rendered as.
+func Signature(text string) [Symbols]int {
+	h := sha256.Sum256([]byte(text))
+	var s [Symbols]int
+	for i := range s {
+		s[i] = int(h[i] % byte(len(freqs)))
+	}
+	return s
+}
+
+// Synthesize renders the text's signature followed by silence that grows
+// with the text's length (so longer prompts take longer, as speech does).
+func (Engine) Synthesize(ctx context.Context, text string, v tts.Voice) ([]int16, error) {
+	if err := tts.CheckText(text); err != nil {
+		return nil, err
+	}
+	if _, err := v.Normalize(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	tone := ToneMs * media.SampleRate / 1000
+	gap := GapMs * media.SampleRate / 1000
+	trail := min(len(text)*perChar, maxTrail) * media.SampleRate / 1000
+	out := make([]int16, 0, (Symbols+1)*(tone+gap)+trail)
+	out = append(out, media.Tone(startHz, amp, tone)...)
+	out = append(out, make([]int16, gap)...)
+	for _, s := range Signature(text) {
+		out = append(out, media.Tone(freqs[s], amp, tone)...)
+		out = append(out, make([]int16, gap)...)
+	}
+	return append(out, make([]int16, trail)...), nil
+}
+
+// Identify finds the signatures of the candidate texts in pcm (8 kHz) and
+// returns the texts heard, in order. Unknown signatures are skipped.
+func Identify(pcm []int16, candidates []string) []string {
+	bySig := map[[Symbols]int]string{}
+	for _, c := range candidates {
+		bySig[Signature(c)] = c
+	}
+	var out []string
+	for _, sig := range decode(pcm) {
+		if t, ok := bySig[sig]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// decode scans 10 ms windows, labels each with its dominant frequency (or
+// silence), groups runs into tones, and reads signatures after start tones.
+func decode(pcm []int16) [][Symbols]int {
+	const win = 80 // 10 ms
+	all := append([]float64{startHz}, freqs[:]...)
+	var labels []int // -1 silence, 0 start, 1.. symbol+1
+	for off := 0; off+win <= len(pcm); off += win {
+		w := pcm[off : off+win]
+		e := media.Energy(w)
+		best, bi := 0.0, -1
+		for i, f := range all {
+			if p := media.Goertzel(w, f); p > best {
+				best, bi = p, i
+			}
+		}
+		// A pure tone puts about half its energy per Goertzel bin unit;
+		// demand that the winner explains most of the window's power.
+		if e < 1e-4 || best < e*1.2 {
+			bi = -1
+		}
+		labels = append(labels, bi)
+	}
+	// Collapse runs of at least 5 windows (50 ms) into tones.
+	var tones []int
+	for i := 0; i < len(labels); {
+		j := i
+		for j < len(labels) && labels[j] == labels[i] {
+			j++
+		}
+		if labels[i] >= 0 && j-i >= 5 {
+			tones = append(tones, labels[i])
+		}
+		i = j
+	}
+	var sigs [][Symbols]int
+	for i := 0; i+Symbols < len(tones); i++ {
+		if tones[i] != 0 {
+			continue
+		}
+		var s [Symbols]int
+		ok := true
+		for k := 0; k < Symbols; k++ {
+			t := tones[i+1+k]
+			if t <= 0 {
+				ok = false
+				break
+			}
+			s[k] = t - 1
+		}
+		if ok {
+			sigs = append(sigs, s)
+			i += Symbols
+		}
+	}
+	return sigs
+}
