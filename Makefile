@@ -10,8 +10,10 @@ TESTFLAGS ?= -race -count=1 -timeout 30m
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dialflow
 
+# run starts dialflow on embedded defaults with the simulated phone as the
+# trunk (--demo): API on 127.0.0.1:8080, key "demo", data under ./data.
 run: build
-	$(BIN) lint examples/payment-reminder/request.json
+	$(BIN) serve --demo
 
 # deps installs the Debian packages the tests need (espeak-ng, sipp) when missing.
 deps:

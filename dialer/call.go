@@ -52,6 +52,7 @@ func (d *Dialer) dial(it *item, lc *liveCall) (requeue bool, at time.Time) {
 	call := Call{
 		ID: callID, RequestID: it.req.id, Attempt: st.Number,
 		Phone: st.Destination.Phone, Caller: st.Destination.Caller, Flow: f,
+		Properties:    st.Destination.Properties,
 		RecordingPath: rec,
 		RingTimeout:   orDur(r.RingTimeout, flow.DefaultRingTimeout),
 		MaxDuration:   orDur(r.MaxCallDuration, flow.DefaultMaxCallDuration),

@@ -18,6 +18,8 @@ type Call struct {
 	Caller  string
 	// Flow is the request's flow rendered for this destination.
 	Flow *flow.Flow
+	// Properties are the destination's properties (read-only).
+	Properties map[string]string
 	// RecordingPath is where the WAV goes; empty means do not record.
 	RecordingPath string
 	// RingTimeout and MaxDuration are enforced by the dialer too (it cancels

@@ -33,6 +33,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"serve": {"run the HTTP API, the dialer and the SIP user agent", runServe},
 		"lint":  {"validate a request or flow file and print problems with their JSON paths", runLint},
 		"tts":   {"render a prompt to a WAV file", runTTS},
 		"phone": {"run a scripted simulated phone (SIP callee) for tests and labs", runPhone},

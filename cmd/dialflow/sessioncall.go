@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/dialflow/dialflow/dialer"
+	"github.com/dialflow/dialflow/flow"
+	"github.com/dialflow/dialflow/session"
+	"github.com/dialflow/dialflow/sip"
+)
+
+// sessionCall adapts an answered sip.Call and its RTP media to
+// session.Call. It owns one goroutine that relays digits.
+type sessionCall struct {
+	call  *sip.Call
+	media *sip.RTPMedia
+	prog  dialer.Progress
+	phone string
+	id    string // the dialer's call id, used in monitor data
+	keys  chan session.Key
+	stop  chan struct{}
+	wg    sync.WaitGroup
+}
+
+var _ session.Call = (*sessionCall)(nil)
+
+func newSessionCall(call *sip.Call, m *sip.RTPMedia, prog dialer.Progress, id, phone string) *sessionCall {
+	sc := &sessionCall{call: call, media: m, prog: prog, phone: phone, id: id,
+		keys: make(chan session.Key, 64), stop: make(chan struct{})}
+	sc.wg.Add(1)
+	go sc.relay()
+	return sc
+}
+
+// relay copies digits into the session's buffered key channel; a full
+// buffer drops the key (a caller pressing 64 keys nobody reads).
+func (sc *sessionCall) relay() {
+	defer sc.wg.Done()
+	for {
+		select {
+		case d := <-sc.media.Digits():
+			select {
+			case sc.keys <- session.Key{Digit: rune(d.Key), Method: d.Method, At: d.At}:
+			default:
+			}
+		case <-sc.stop:
+			return
+		case <-sc.call.Done():
+			return
+		}
+	}
+}
+
+func (sc *sessionCall) close() {
+	close(sc.stop)
+	sc.wg.Wait()
+}
+
+func (sc *sessionCall) Play(ctx context.Context, pcm []int16) error { return sc.media.Play(ctx, pcm) }
+func (sc *sessionCall) Keys() <-chan session.Key                    { return sc.keys }
+func (sc *sessionCall) Done() <-chan struct{}                       { return sc.call.Done() }
+func (sc *sessionCall) Hangup(ctx context.Context) error            { return sc.call.Hangup(ctx) }
+
+// Transfer sends a blind REFER. Bridged transfers are not built yet: a
+// bridge request fails with transfer_status failed.
+func (sc *sessionCall) Transfer(ctx context.Context, t flow.Transfer) (string, error) {
+	if t.Mode == flow.ModeBridge {
+		return flow.TransferFailed, fmt.Errorf("bridged transfer is not supported yet")
+	}
+	sc.prog.Leg(dialer.Monitor{UUID: sc.id + "-transfer", Type: "transfer", Dest: sc.phone + " " + strings.TrimPrefix(t.Destination, "Ext:")})
+	st, err := sc.call.Transfer(ctx, t.Destination, nil)
+	return st, err
+}
