@@ -76,3 +76,15 @@ func TestLintBareFlowAndUsage(t *testing.T) {
 		t.Fatalf("unknown command: exit %d", code)
 	}
 }
+
+func TestExamplesLintClean(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*/request.json")
+	if len(files) < 3 {
+		t.Fatalf("only %d examples", len(files))
+	}
+	for _, f := range files {
+		if code, out, errs := runCmd(t, "lint", f); code != 0 {
+			t.Errorf("%s: exit %d\n%s%s", f, code, out, errs)
+		}
+	}
+}
