@@ -119,7 +119,7 @@ func speechLike(seconds float64, seed uint64) []int16 {
 			s += o / float64(k+1)
 		}
 		env := 0.5 + 0.5*math.Sin(2*math.Pi*3*sec)
-		out[i] = clampInt(int(s * env * 900))
+		out[i] = clampInt(int(s * env * 3000))
 	}
 	return out
 }
