@@ -90,6 +90,14 @@ func (r *receiver) datagram(b []byte, src netip.AddrPort, now time.Time) error {
 		s.stats.unknownPayload.Add(1)
 		return nil
 	}
+	var ev Event
+	if isEvent {
+		var err error
+		if ev, err = ParseEvent(payload); err != nil {
+			s.stats.malformed.Add(1)
+			return err
+		}
+	}
 	s.stats.packetsReceived.Add(1)
 	s.stats.bytesReceived.Add(uint64(len(b)))
 	if !r.haveSSRC || r.hdr.SSRC != r.ssrc {
@@ -101,11 +109,6 @@ func (r *receiver) datagram(b []byte, src netip.AddrPort, now time.Time) error {
 		r.haveSSRC, r.ssrc = true, r.hdr.SSRC
 	}
 	if isEvent {
-		ev, err := ParseEvent(payload)
-		if err != nil {
-			s.stats.malformed.Add(1)
-			return err
-		}
 		r.events.Packet(r.hdr.SSRC, r.hdr.Timestamp, ev, now)
 		return nil
 	}

@@ -1,0 +1,315 @@
+package media
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-audio/wav"
+)
+
+// readStereo decodes a recording with go-audio/wav and checks its header.
+func readStereo(t *testing.T, path string) (left, right []int16) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	d := wav.NewDecoder(f)
+	if !d.IsValidFile() {
+		t.Fatalf("%s: not a valid WAV", path)
+	}
+	if d.SampleRate != 8000 || d.NumChans != 2 || d.BitDepth != 16 {
+		t.Fatalf("format %d Hz %d ch %d bit", d.SampleRate, d.NumChans, d.BitDepth)
+	}
+	buf, err := d.FullPCMBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	if int64(len(buf.Data)*2+44) != fi.Size() {
+		t.Fatalf("header declares %d samples, file has %d bytes", len(buf.Data), fi.Size())
+	}
+	for i := 0; i+1 < len(buf.Data); i += 2 {
+		left = append(left, int16(buf.Data[i]))
+		right = append(right, int16(buf.Data[i+1]))
+	}
+	return left, right
+}
+
+// onset returns the first sample index where |x| exceeds thr, or -1.
+func onset(pcm []int16, thr int16) int {
+	for i, v := range pcm {
+		if v > thr || v < -thr {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestRecorderAlignmentAndGaps(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(1000, 0)
+	now := t0
+	r, err := NewRecorder(f, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Right: 3 s of sent frames, a 1 kHz burst in frames 50-59 (1.0-1.2 s).
+	// Left: received audio placed by time, a 500 Hz burst at 2.0-2.2 s and
+	// nothing between 0.5 s and 2.0 s (a gap, to be silence).
+	burst := Tone(1000, 8000, FrameSamples)
+	low := Tone(500, 8000, FrameSamples)
+	quiet := make([]int16, FrameSamples)
+	for i := 0; i < 150; i++ {
+		now = t0.Add(time.Duration(i) * FrameDuration)
+		if i >= 50 && i < 60 {
+			r.WriteSent(now, burst)
+		} else {
+			r.WriteSent(now, quiet)
+		}
+		switch {
+		case i < 25:
+			r.WriteReceived(now, Tone(300, 100, FrameSamples)) // faint
+		case i >= 100 && i < 110:
+			r.WriteReceived(now, low)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	left, right := readStereo(t, path)
+	if len(left) != 150*FrameSamples {
+		t.Fatalf("%d samples per channel, want %d", len(left), 150*FrameSamples)
+	}
+	if o := onset(right, 1000); o < 8000-2 || o > 8000+2 {
+		t.Fatalf("right burst at sample %d, want 8000", o)
+	}
+	if o := onset(left, 1000); o < 16000-2 || o > 16000+2 {
+		t.Fatalf("left burst at sample %d, want 16000", o)
+	}
+	for i := 25 * FrameSamples; i < 100*FrameSamples; i++ {
+		if left[i] != 0 {
+			t.Fatalf("gap not silent at %d: %d", i, left[i])
+		}
+	}
+	if Goertzel(left[16000:16000+1600], 500) < 0.04 || Goertzel(right[8000:9600], 1000) < 0.04 {
+		t.Fatal("bursts not where expected")
+	}
+}
+
+// Received audio is placed by RTP timestamp: a packet that arrives late
+// (jitter) still lands at its timestamp's position, and a timestamp gap
+// (lost packets) is silence.
+func TestRecorderPlacesReceivedByTimestamp(t *testing.T) {
+	h := newRx(t, func(c *StreamConfig) { c.DisableInBand = true })
+	path := filepath.Join(t.TempDir(), "ts.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec, err := h.s.Record(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := h.now
+	code := byte(0x90) // a loud μ-law value
+	// Packets 0-9, then timestamps jump by 25 frames (sender paused, DTX),
+	// and packets arrive with jitter.
+	for i := 0; i < 10; i++ {
+		h.feed(rtpPacket(0, uint16(i), uint32(i*160), 5, frameOf(code)))
+	}
+	h.now = h.now.Add(300 * time.Millisecond) // late arrival of the next ones
+	for i := 10; i < 20; i++ {
+		h.feed(rtpPacket(0, uint16(i), uint32((i+25)*160), 5, frameOf(code)))
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := readStereo(t, path)
+	_ = start
+	first := onset(left, 100)
+	if first < 0 {
+		t.Fatal("no received audio recorded")
+	}
+	// Samples [first, first+1600) loud; next 25 frames silent; then loud.
+	for i := first; i < first+1600; i++ {
+		if left[i] == 0 {
+			t.Fatalf("hole at %d", i)
+		}
+	}
+	for i := first + 1600; i < first+1600+25*160; i++ {
+		if left[i] != 0 {
+			t.Fatalf("timestamp gap not silent at +%d", i-first)
+		}
+	}
+	if left[first+1600+25*160] == 0 {
+		t.Fatal("audio after the gap is not at its timestamp position")
+	}
+}
+
+// An echoing far end: what we send comes back within a few ms, so the left
+// channel must match the right one within a frame or two. (Received audio
+// is anchored as if each packet was sent after its 20 ms were captured, as
+// phones do; an instant echo therefore lands up to one frame early.)
+func TestRecorderEchoAlignment(t *testing.T) {
+	echo := newPeer(t)
+	s := newTestStream(t, echo.addr(), nil)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			_ = echo.conn.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			n, src, err := echo.conn.ReadFromUDPAddrPort(buf)
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err != nil {
+				continue
+			}
+			_, _ = echo.conn.WriteToUDPAddrPort(buf[:n], src)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	path := filepath.Join(t.TempDir(), "echo.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := s.Record(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := s.Play(context.Background(), Tone(1000, 10000, Samples(300*time.Millisecond))); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	left, right := readStereo(t, path)
+	ol, or := onset(left, 2000), onset(right, 2000)
+	if ol < 0 || or < 0 {
+		t.Fatalf("onsets left %d right %d", ol, or)
+	}
+	if d := ol - or; d < -2*FrameSamples || d > 2*FrameSamples {
+		t.Fatalf("echo lands %d samples after the sent audio, want within ±2 frames", d)
+	}
+	t.Logf("echo offset %d samples", ol-or)
+}
+
+// The recorder's header is rewritten while it runs: a process killed
+// before Close leaves a valid WAV with nearly all the audio.
+func TestRecorderSurvivesKill(t *testing.T) {
+	if path := os.Getenv("MEDIA_RECORDER_CHILD"); path != "" {
+		recorderChild(path)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "killed.wav")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestRecorderSurvivesKill$")
+	cmd.Env = append(os.Environ(), "MEDIA_RECORDER_CHILD="+path)
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errorsAs(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child: %v (want killed)", err)
+	}
+	left, right := readStereo(t, path)
+	// 3 s were written; at most RecordLag + one chunk may be missing.
+	if got := Duration(len(left)); got < 3*time.Second-RecordLag-250*time.Millisecond {
+		t.Fatalf("only %v recorded", got)
+	}
+	if p := Goertzel(right[8000:9600], 700); p < 0.03 {
+		t.Fatalf("right channel content lost (700 Hz power %v)", p)
+	}
+	if p := Goertzel(left[8000:9600], 1100); p < 0.03 {
+		t.Fatalf("left channel content lost (1100 Hz power %v)", p)
+	}
+}
+
+func recorderChild(path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		os.Exit(3)
+	}
+	t0 := time.Unix(0, 0)
+	now := t0
+	r, err := NewRecorder(f, func() time.Time { return now })
+	if err != nil {
+		os.Exit(4)
+	}
+	sent := Tone(700, 8000, FrameSamples)
+	recv := Tone(1100, 8000, FrameSamples)
+	for i := 0; i < 150; i++ {
+		now = t0.Add(time.Duration(i) * FrameDuration)
+		r.WriteReceived(now, recv)
+		r.WriteSent(now, sent)
+	}
+	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	select {}
+}
+
+func errorsAs(err error, target **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func TestRecorderHeaderValidWhileRunning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	now := time.Unix(0, 0)
+	r, err := NewRecorder(f, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Right after creation: a valid, empty stereo WAV.
+	if l, _ := readStereo(t, path); len(l) != 0 {
+		t.Fatalf("%d samples in a new file", len(l))
+	}
+	for i := 0; i < 100; i++ {
+		now = time.Unix(0, 0).Add(time.Duration(i) * FrameDuration)
+		r.WriteSent(now, Tone(440, 4000, FrameSamples))
+	}
+	l, _ := readStereo(t, path)
+	if len(l) == 0 || Duration(len(l)) != r.Duration() {
+		t.Fatalf("while running: %d samples, recorder says %v", len(l), r.Duration())
+	}
+	_ = r.Close()
+	if l, _ := readStereo(t, path); len(l) != 100*FrameSamples {
+		t.Fatalf("after close: %d samples", len(l))
+	}
+	var hdr [44]byte
+	b, _ := os.ReadFile(path)
+	copy(hdr[:], b)
+	if string(hdr[0:4]) != "RIFF" || binary.LittleEndian.Uint32(hdr[4:]) != uint32(len(b)-8) {
+		t.Fatalf("RIFF size %d for %d bytes", binary.LittleEndian.Uint32(hdr[4:]), len(b))
+	}
+}
+
