@@ -312,4 +312,3 @@ func TestRecorderHeaderValidWhileRunning(t *testing.T) {
 		t.Fatalf("RIFF size %d for %d bytes", binary.LittleEndian.Uint32(hdr[4:]), len(b))
 	}
 }
-
