@@ -121,7 +121,7 @@ func (db *DB) StartAttempt(ctx context.Context, a dialer.AttemptStart) (dialer.S
 		if _, err := tx.ExecContext(ctx, `UPDATE destinations SET last_attempt_pk = ? WHERE id = ?`, s.AttemptPK, a.DestPK); err != nil {
 			return fmt.Errorf("link attempt: %w", err)
 		}
-		return emit(ctx, tx, a.DestPK, "dialing", a.At, nil)
+		return emit(ctx, tx, a.DestPK, "dialing", a.At, eventExtra{})
 	})
 	if err != nil {
 		return dialer.StartedAttempt{}, fmt.Errorf("start attempt: %w", err)
@@ -153,7 +153,7 @@ func (db *DB) MarkAttempt(ctx context.Context, attemptPK int64, state string, at
 		if _, err := tx.ExecContext(ctx, `UPDATE destinations SET call_state = ?, call_status = ? WHERE id = ?`, state, status, dest); err != nil {
 			return err
 		}
-		return emit(ctx, tx, dest, event, at, nil)
+		return emit(ctx, tx, dest, event, at, eventExtra{})
 	})
 	if err != nil {
 		return fmt.Errorf("mark attempt %d %s: %w", attemptPK, state, err)
@@ -174,7 +174,12 @@ func (db *DB) AddStep(ctx context.Context, attemptPK int64, r flow.StepResult, a
 		if err := insertStep(ctx, tx, attemptPK, r, at); err != nil {
 			return err
 		}
-		return emit(ctx, tx, dest, "step", at, map[string]any{"step": r})
+		for _, ev := range stepEvents(r) {
+			if err := emit(ctx, tx, dest, ev.typ, at, ev.extra); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("add step to attempt %d: %w", attemptPK, err)
@@ -238,22 +243,29 @@ func (db *DB) EndAttempt(ctx context.Context, e dialer.AttemptEnd) error {
 			refusals = refusals + ?, next_at = ? WHERE id = ?`, e.Next, e.CallStatus, refused, nanos(e.NextAt), e.DestPK); err != nil {
 			return fmt.Errorf("move destination: %w", err)
 		}
-		fields := map[string]any{"call_status": e.CallStatus, "sipCode": e.SIPCode, "hangupCause": e.HangupCause}
-		if e.HangupBy != "" {
-			fields["hangupBy"] = e.HangupBy
+		for _, s := range e.Steps {
+			for _, ev := range stepEvents(s) {
+				if err := emit(ctx, tx, e.DestPK, ev.typ, e.At, ev.extra); err != nil {
+					return err
+				}
+			}
 		}
-		if err := emit(ctx, tx, e.DestPK, endEvent(e.CallStatus), e.At, fields); err != nil {
+		if err := emit(ctx, tx, e.DestPK, endEvent(e.CallStatus), e.At, eventExtra{}); err != nil {
 			return err
 		}
-		if e.Recording != nil {
-			if err := emit(ctx, tx, e.DestPK, "recording", e.At, map[string]any{
-				"size": rec.Size, "durationSec": rec.DurationSec, "sha256": rec.SHA256,
-			}); err != nil {
+		if e.Recording != nil && rec.Size > 0 {
+			var callID string
+			if err := tx.QueryRowContext(ctx, `SELECT call_id FROM attempts WHERE id = ?`, e.AttemptPK).Scan(&callID); err != nil {
+				return fmt.Errorf("recording event: %w", err)
+			}
+			if err := emit(ctx, tx, e.DestPK, "recording", e.At, eventExtra{Recording: &recordingInfo{
+				URL: "/recordings/" + callID + ".wav", Size: rec.Size, DurationSec: rec.DurationSec, SHA256: rec.SHA256,
+			}}); err != nil {
 				return err
 			}
 		}
 		if e.Next == dialer.DestQueued {
-			return emit(ctx, tx, e.DestPK, "queued", e.At, map[string]any{"nextAt": e.NextAt.UTC()})
+			return emit(ctx, tx, e.DestPK, "queued", e.At, eventExtra{NextAt: e.NextAt})
 		}
 		return nil
 	})

@@ -50,11 +50,7 @@ func (db *DB) CreateRequest(ctx context.Context, r dialer.NewRequest) (dialer.Cr
 		var events *queuedEvents
 		seq := 0
 		if r.CallbackURL != "" {
-			if events, err = newQueuedEvents(ctx, tx, r); err != nil {
-				return err
-			}
-			defer events.close()
-			seq = 1
+			events, seq = newQueuedEvents(r), 1
 		}
 		c.DestPKs = make([]int64, len(r.Destinations))
 		for i, d := range r.Destinations {
@@ -70,7 +66,7 @@ func (db *DB) CreateRequest(ctx context.Context, r dialer.NewRequest) (dialer.Cr
 				return fmt.Errorf("insert destinations[%d]: %w", i, err)
 			}
 			if events != nil {
-				if err := events.add(ctx, c.DestPKs[i], d); err != nil {
+				if err := events.add(ctx, tx, c.DestPKs[i], d); err != nil {
 					return err
 				}
 			}
@@ -247,7 +243,7 @@ func (db *DB) CancelRequest(ctx context.Context, owner, requestID string, at tim
 			return fmt.Errorf("cancel destinations: %w", err)
 		}
 		for _, id := range ids {
-			if err := emit(ctx, tx, id, "ended", at, map[string]any{"call_status": dialer.OutcomeCancelled}); err != nil {
+			if err := emit(ctx, tx, id, "ended", at, eventExtra{}); err != nil {
 				return err
 			}
 		}

@@ -54,8 +54,8 @@ func TestMigrationsFromEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := db.Version(ctx)
-	if err != nil || v != 1 {
-		t.Fatalf("version = %d, %v; want 1", v, err)
+	if err != nil || v != 2 {
+		t.Fatalf("version = %d, %v; want 2", v, err)
 	}
 	if _, err := db.CreateRequest(ctx, newReq("k", "r1", 2, "")); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestMigrationsFromEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if v, _ := db.Version(ctx); v != 1 {
+	if v, _ := db.Version(ctx); v != 2 {
 		t.Fatalf("version after reopen = %d", v)
 	}
 	st, err := db.RequestStatus(ctx, "k", "r1", 0, 0)
@@ -299,7 +299,7 @@ func TestAttemptLifecycleAndPagination(t *testing.T) {
 			break
 		}
 	}
-	want := []string{"queued", "dialing", "ringing", "answered", "step", "step", "ended", "recording"}
+	want := []string{"queued", "dialing", "ringing", "answered", "step", "dtmf", "step", "ended", "recording"}
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Fatalf("event types %v, want %v", types, want)
 	}

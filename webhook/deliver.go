@@ -24,8 +24,11 @@ type Event struct {
 	URL   string
 	// Body is the JSON exactly as stored; it is sent and signed as is.
 	Body []byte
-	// Attempts counts deliveries tried so far.
-	Attempts  int
+	// Attempts counts deliveries tried so far in the current retry window.
+	Attempts int
+	// CreatedAt starts the retry window: the event's creation, or its last
+	// redelivery. The event is dead-lettered once a retry would fall
+	// MaxAge after it.
 	CreatedAt time.Time
 }
 
