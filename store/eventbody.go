@@ -85,10 +85,10 @@ type recordingInfo struct {
 // eventExtra is what one emit adds to the snapshot of the call.
 type eventExtra struct {
 	NextAt    time.Time
-	Step       *flow.StepResult
-	DTMF       *dtmfInfo
-	Transfer   *transferInfo
-	Recording  *recordingInfo
+	Step      *flow.StepResult
+	DTMF      *dtmfInfo
+	Transfer  *transferInfo
+	Recording *recordingInfo
 }
 
 // destSnapshot is the request and destination an event belongs to.

@@ -34,7 +34,7 @@ func emit(ctx context.Context, tx *sql.Tx, destPK int64, typ string, at time.Tim
 	b := eventBody{EventID: eventID(destPK, seq, at), Type: typ, Sequence: seq, RequestID: d.reqID,
 		Destination: d.phone, Caller: d.caller, Timestamp: at.UTC(), CallState: d.state, CallStatus: d.status,
 		QueuedAt: fromNanos(sql.NullInt64{Int64: d.queued, Valid: true}),
-		Step: extra.Step, DTMF: extra.DTMF, Transfer: extra.Transfer, Recording: extra.Recording}
+		Step:     extra.Step, DTMF: extra.DTMF, Transfer: extra.Transfer, Recording: extra.Recording}
 	if !extra.NextAt.IsZero() {
 		n := extra.NextAt.UTC()
 		b.NextAt = &n
