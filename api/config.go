@@ -43,6 +43,12 @@ type Config struct {
 	Metrics http.Handler
 	// Backend stores, queues and reports requests (required).
 	Backend Backend
+	// Events serves GET /events and POST /events/{eventId}/redeliver; nil
+	// leaves those routes out (they answer 404).
+	Events Events
+	// Redelivered, when set, is called after an event was moved back to
+	// pending, so the webhook sender can wake at once (webhook.Deliverer.Notify).
+	Redelivered func()
 	// Languages reports whether the TTS engine speaks a language, for
 	// validation; nil accepts any well-formed language code.
 	Languages func(lang string) bool

@@ -112,6 +112,10 @@ func (s *Server) routes() *echo.Echo {
 	e.GET("/trunk", s.getTrunk, s.auth)
 	e.PUT("/trunk/usage", s.putTrunkUsage, s.auth)
 	e.GET("/recordings/:file", s.getRecording, s.auth)
+	if s.cfg.Events != nil {
+		e.GET("/events", s.getEvents, s.auth)
+		e.POST("/events/:eventId/redeliver", s.postRedeliver, s.auth)
+	}
 	return e
 }
 
