@@ -100,7 +100,8 @@ func TestStreamTimestampsAfterStall(t *testing.T) {
 
 // BenchmarkPacerStreams measures the send path of a pacer carrying 100
 // streams over real UDP sockets: one iteration is one 20 ms tick for all of
-// them. cpu-ms/stream-s is the CPU time one stream costs per second of call.
+// them. ms/stream-s is the send-path time one stream costs per second of
+// call.
 func BenchmarkPacerStreams(b *testing.B) {
 	const n = 100
 	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -111,12 +112,13 @@ func BenchmarkPacerStreams(b *testing.B) {
 	go func() {
 		buf := make([]byte, 1500)
 		for {
-			if _, _, err := sink.ReadFrom(buf); err != nil {
+			if _, _, err := sink.ReadFromUDPAddrPort(buf); err != nil {
 				return
 			}
 		}
 	}()
 	pacer := NewPacer(PacerConfig{})
+	tone := Tone(440, 8000, SampleRate*600) // shared: Enqueue does not copy
 	var streams []*Stream
 	for i := 0; i < n; i++ {
 		c, err := ListenRTP("127.0.0.1", PortRange{})
@@ -130,7 +132,7 @@ func BenchmarkPacerStreams(b *testing.B) {
 		if err := s.Start(); err != nil {
 			b.Fatal(err)
 		}
-		s.Enqueue(Tone(440, 8000, SampleRate*3600))
+		s.Enqueue(tone)
 		streams = append(streams, s)
 	}
 	t0 := time.Now()
@@ -142,7 +144,8 @@ func BenchmarkPacerStreams(b *testing.B) {
 	b.StopTimer()
 	perTick := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 	// 50 ticks per second of call, shared by n streams.
-	b.ReportMetric(perTick*50/n/1e6, "cpu-ms/stream-s")
+	// The pacer goroutine runs flat out here, so wall time ≈ CPU time.
+	b.ReportMetric(perTick*50/n/1e6, "ms/stream-s")
 	for _, s := range streams {
 		s.Close()
 	}

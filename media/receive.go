@@ -174,7 +174,8 @@ func (r *receiver) acceptSource(src netip.AddrPort, now time.Time) bool {
 	if r.candCount < LatchPackets || !idle {
 		return false
 	}
-	s.remote.Store(&src)
+	latched := src // a fresh copy, so only latching allocates
+	s.remote.Store(&latched)
 	s.stats.latches.Add(1)
 	s.log.Info("rtp latched to new source", "port", src.Port())
 	r.lastFromRemote, r.candCount = now, 0

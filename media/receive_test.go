@@ -242,3 +242,25 @@ func FuzzReceiveDatagram(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkReceivePacket(b *testing.B) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	remote := netip.MustParseAddrPort("127.0.0.1:40000")
+	s, err := NewStream(c, StreamConfig{Remote: remote, Codec: PCMU, EventPT: 101})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	pkt := rtpPacket(0, 0, 0, 1, frameOf(0x90))
+	now := time.Unix(0, 0)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		binary.BigEndian.PutUint16(pkt[2:], uint16(i))
+		binary.BigEndian.PutUint32(pkt[4:], uint32(i*160))
+		now = now.Add(FrameDuration)
+		_ = s.rcv.datagram(pkt, remote, now)
+	}
+}

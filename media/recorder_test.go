@@ -312,3 +312,24 @@ func TestRecorderHeaderValidWhileRunning(t *testing.T) {
 		t.Fatalf("RIFF size %d for %d bytes", binary.LittleEndian.Uint32(hdr[4:]), len(b))
 	}
 }
+
+func BenchmarkRecorderFrame(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "bench.wav"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	now := time.Unix(0, 0)
+	r, err := NewRecorder(f, func() time.Time { return now })
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := Tone(440, 8000, FrameSamples)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		now = time.Unix(0, 0).Add(time.Duration(i) * FrameDuration)
+		r.WriteReceived(now, frame)
+		r.WriteSent(now, frame)
+	}
+	_ = r.Close()
+}

@@ -308,8 +308,6 @@ func TestStreamSendDTMFOnTheWire(t *testing.T) {
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.SendDTMF(context.Background(), '#', 60*time.Millisecond) }()
 	type pk struct {
 		m      bool
 		pt     uint8
@@ -319,6 +317,7 @@ func TestStreamSendDTMFOnTheWire(t *testing.T) {
 		evPart bool
 	}
 	var pkts []pk
+	done := make(chan error, 1)
 	for len(pkts) < 200 {
 		b, _, _ := p.read(t)
 		x := pk{m: b[1]&0x80 != 0, pt: b[1] & 0x7f, seq: binary.BigEndian.Uint16(b[2:]), ts: binary.BigEndian.Uint32(b[4:])}
@@ -327,6 +326,11 @@ func TestStreamSendDTMFOnTheWire(t *testing.T) {
 			x.evPart = true
 		}
 		pkts = append(pkts, x)
+		if len(pkts) == 2 {
+			// Start the event once audio is flowing, so there is an
+			// audio packet before it to compare with.
+			go func() { done <- s.SendDTMF(context.Background(), '#', 60*time.Millisecond) }()
+		}
 		if len(pkts) > 3 && !x.evPart && pkts[len(pkts)-2].evPart {
 			break // first audio packet after the event
 		}
@@ -339,6 +343,9 @@ func TestStreamSendDTMFOnTheWire(t *testing.T) {
 	for i, x := range pkts {
 		if x.evPart {
 			if len(ev) == 0 {
+				if i == 0 {
+					t.Fatal("event packet before any audio")
+				}
 				before = pkts[i-1]
 			}
 			ev = append(ev, x)
