@@ -241,7 +241,7 @@ func (s *Stream) Codec() Codec { return s.cfg.Codec }
 // String describes the stream for logs (no addresses of people, only
 // sockets and codec).
 func (s *Stream) String() string {
-	return fmt.Sprintf("Stream(%s %s->%s pt=%d ev=%d)", s.cfg.Codec, s.conn.LocalAddr(), s.Remote(), s.cfg.Codec, s.cfg.EventPT)
+	return fmt.Sprintf("Stream(%s %s->%s telephone-event=%d)", s.cfg.Codec, s.conn.LocalAddr(), s.Remote(), s.cfg.EventPT)
 }
 
 // Digits delivers received DTMF presses, de-duplicated across methods, in
@@ -255,6 +255,9 @@ func (s *Stream) Digits() <-chan Digit { return s.digits }
 func (s *Stream) InjectDigit(key rune, method DTMFMethod, at time.Time) error {
 	if !ValidKey(key) {
 		return fmt.Errorf("inject digit: %w", ErrInvalidDigit)
+	}
+	if method < RFC4733 || method > SIPInfo {
+		return fmt.Errorf("inject digit: unknown method %d", uint8(method))
 	}
 	if at.IsZero() {
 		at = s.now()
