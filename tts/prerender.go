@@ -7,7 +7,9 @@ import (
 
 // Item is one prompt to render ahead of time.
 type Item struct {
-	Text  string
+	// Text is the prompt text, placeholders already substituted.
+	Text string
+	// Voice is the voice to render it with.
 	Voice Voice
 }
 
@@ -23,8 +25,11 @@ type Batch struct {
 	items  map[string]*flight
 }
 
-// Prerender starts rendering items with next, one goroutine in all.
-// Close the batch when the call ends.
+// Prerender starts rendering items with next, in order, on one goroutine
+// that the returned Batch owns; call it when the INVITE goes out so the
+// first prompts are ready at answer. Duplicate items render once, and
+// items with an invalid voice are skipped here (Synthesize then reports
+// the error). Close the batch when the call ends.
 func Prerender(ctx context.Context, next Synthesizer, items []Item) *Batch {
 	ctx, cancel := context.WithCancel(ctx)
 	b := &Batch{next: next, cancel: cancel, items: map[string]*flight{}}

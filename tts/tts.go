@@ -2,27 +2,33 @@ package tts
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
-// Voice parameters, as in the seed API.
+// Voice holds the voice parameters of the seed API.
 type Voice struct {
 	// Lang is a language code such as "en" or "en-us"; "" means "en".
+	// Codes are case-insensitive.
 	Lang string
 	// Gender is "male" or "female"; "" means "female".
 	Gender string
-	// Pitch and Rate are 0..9; 5 is the engine's default.
-	Pitch, Rate int
+	// Pitch is 0..9; 5 is the engine's default.
+	Pitch int
+	// Rate is 0..9; 5 is the engine's default speed.
+	Rate int
 }
 
 // DefaultVoice is English, female, default pitch and rate.
 var DefaultVoice = Voice{Lang: "en", Gender: "female", Pitch: 5, Rate: 5}
 
-// Normalize fills defaults and checks the ranges.
+// Normalize fills the defaults of Lang and Gender, lower-cases Lang and
+// checks the ranges. Pitch and Rate are taken as given (0 is a valid
+// value), so callers fill their own default of 5.
 func (v Voice) Normalize() (Voice, error) {
+	v.Lang = strings.ToLower(strings.TrimSpace(v.Lang))
 	if v.Lang == "" {
 		v.Lang = "en"
 	}
@@ -32,13 +38,19 @@ func (v Voice) Normalize() (Voice, error) {
 	if v.Gender != "male" && v.Gender != "female" {
 		return v, fmt.Errorf("%w: gender %q, want male or female", ErrBadVoice, v.Gender)
 	}
-	if v.Pitch < 0 || v.Pitch > 9 || v.Rate < 0 || v.Rate > 9 {
-		return v, fmt.Errorf("%w: pitch %d and rate %d must be 0..9", ErrBadVoice, v.Pitch, v.Rate)
+	if v.Pitch < 0 || v.Pitch > 9 {
+		return v, fmt.Errorf("%w: pitch %d, want 0..9", ErrBadVoice, v.Pitch)
+	}
+	if v.Rate < 0 || v.Rate > 9 {
+		return v, fmt.Errorf("%w: rate %d, want 0..9", ErrBadVoice, v.Rate)
 	}
 	return v, nil
 }
 
-// Synthesizer renders text with a voice into 8 kHz mono PCM.
+// Synthesizer renders text with a voice into 8 kHz mono 16-bit PCM, the
+// media package's internal format. Implementations are safe for
+// concurrent use and return an error wrapping one of this package's
+// sentinels for bad text or an unsupported voice.
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text string, v Voice) ([]int16, error)
 }
@@ -51,38 +63,41 @@ func (f SynthesizerFunc) Synthesize(ctx context.Context, text string, v Voice) (
 	return f(ctx, text, v)
 }
 
-// MaxTextLen is the longest prompt accepted, in characters.
+// MaxTextLen is the longest prompt accepted, in characters (runes).
 const MaxTextLen = 1000
 
-// Errors of text-to-speech.
-var (
-	ErrEmptyText    = errors.New("text is empty")
-	ErrTextTooLong  = errors.New("text is longer than 1000 characters")
-	ErrControlChar  = errors.New("text contains a control character")
-	ErrBadVoice     = errors.New("invalid voice")
-	ErrUnsupported  = errors.New("language not supported by the engine")
-	ErrNotInstalled = errors.New("text-to-speech engine not installed")
-)
-
-// CheckText validates prompt text before it reaches an engine.
+// CheckText validates prompt text before it reaches an engine: valid
+// UTF-8, not blank, at most MaxTextLen characters, and no control
+// characters but tab, carriage return and line feed. The error names the
+// offending character and its position.
 func CheckText(text string) error {
-	trimmed := 0
+	if !utf8.ValidString(text) {
+		for i := 0; i < len(text); {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if r == utf8.RuneError && size <= 1 {
+				return fmt.Errorf("%w (byte %d)", ErrBadEncoding, i)
+			}
+			i += size
+		}
+	}
+	n, visible := 0, false
 	for _, r := range text {
+		n++
 		if !unicode.IsSpace(r) {
-			trimmed++
+			visible = true
 		}
 		if r == '\n' || r == '\t' || r == '\r' {
 			continue
 		}
-		if unicode.IsControl(r) || r == utf8.RuneError {
-			return fmt.Errorf("%w (%U)", ErrControlChar, r)
+		if unicode.IsControl(r) {
+			return fmt.Errorf("%w (%U at character %d)", ErrControlChar, r, n)
 		}
 	}
-	if trimmed == 0 {
+	if !visible {
 		return ErrEmptyText
 	}
-	if utf8.RuneCountInString(text) > MaxTextLen {
-		return ErrTextTooLong
+	if n > MaxTextLen {
+		return fmt.Errorf("%w (%d characters)", ErrTextTooLong, n)
 	}
 	return nil
 }

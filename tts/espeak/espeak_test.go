@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -105,11 +106,116 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: got %v, want %v", name, err, c.want)
 		}
 	}
-	// Text that looks like options or markup is spoken, never interpreted.
+	// Text that looks like options or SSML is spoken, never interpreted.
 	pcm, err := e.Synthesize(ctx, "--help <speak>-v xx</speak>", tts.Voice{})
 	if err != nil || len(pcm) == 0 {
 		t.Fatalf("option-like text: %v", err)
 	}
+}
+
+// TestMarkupIsSpoken: espeak-ng's command line reads "[[...]]" as raw
+// phonemes and, with -m, SSML as markup. Neither may reach it from user
+// data: the bracketed text must be read out, letter by letter, so it
+// lasts much longer than the word the phonemes spell; and an SSML
+// <break> must not insert its 3 s of silence.
+func TestMarkupIsSpoken(t *testing.T) {
+	e := engine(t)
+	ctx := context.Background()
+	v := tts.Voice{Pitch: 5, Rate: 5}
+	word, err := e.Synthesize(ctx, "hello", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	phon, err := e.Synthesize(ctx, "[[h@l'oU]]", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seconds(phon) < 1.5*seconds(word) {
+		t.Errorf("phoneme markup interpreted: %.2f s vs %.2f s for the word", seconds(phon), seconds(word))
+	}
+	brk, err := e.Synthesize(ctx, `hi <break time="3s"/> hi`, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gap := longestSilence(brk); gap > 1.0 {
+		t.Errorf("SSML break interpreted: %.2f s of silence", gap)
+	}
+}
+
+// longestSilence returns the longest run of quiet 20 ms frames, in seconds.
+func longestSilence(pcm []int16) float64 {
+	run, best := 0, 0
+	for off := 0; off+160 <= len(pcm); off += 160 {
+		if media.Energy(pcm[off:off+160]) < 1e-5 {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return float64(best) * 0.02
+}
+
+func TestSanitize(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":      "plain",
+		"[[h@l'oU]]": "[ [h@l'oU]]",
+		"[[[x":       "[ [ [x",
+		"a [b] [[c":  "a [b] [ [c",
+		"":           "",
+		"ü[[ü":       "ü[ [ü",
+	} {
+		if got := Sanitize(in); got != want {
+			t.Errorf("Sanitize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzSanitize(f *testing.F) {
+	for _, s := range []string{"", "[[", "[[[[", "a[[b]]c", "ü[[\xff["} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Sanitize(s)
+		if strings.Contains(got, "[[") {
+			t.Fatalf("Sanitize(%q) = %q still holds [[", s, got)
+		}
+		if strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(s, " ", "") {
+			t.Fatalf("Sanitize(%q) = %q changed more than brackets", s, got)
+		}
+	})
+}
+
+const voicesSample = `Pty Language       Age/Gender VoiceName          File                 Other Languages
+ 5  af              --/M      Afrikaans          gmw/af               
+ 5  cmn             --/M      Chinese_(Mandarin,_latin_as_English) sit/cmn              (zh-cmn 5)(zh 5)
+ 2  en-gb           --/M      English_(Great_Britain) gmw/en               (en 2)
+ 2  en-us           --/M      English_(America)  gmw/en-US            (en 3)
+ 5  vi              --/M      Vietnamese_(Northern) aav/vi               
+garbage line
+ x  notanumber      --/M      X                  y/z
+ 5  -v              --/M      Bad                y/z
+`
+
+func TestParseVoices(t *testing.T) {
+	got := ParseVoices([]byte(voicesSample))
+	want := map[string]bool{"af": true, "cmn": true, "zh-cmn": true, "zh": true, "en-gb": true, "en": true, "en-us": true, "vi": true}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func FuzzParseVoices(f *testing.F) {
+	f.Add([]byte(voicesSample))
+	f.Add([]byte(""))
+	f.Add([]byte(" 5 en (en-x 1)(\n 2)"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for l := range ParseVoices(data) {
+			if !validLang(l) || l != strings.ToLower(l) {
+				t.Fatalf("invalid language %q from %q", l, data)
+			}
+		}
+	})
 }
 
 func TestLanguagesAndMissingBinary(t *testing.T) {
@@ -125,7 +231,7 @@ func TestLanguagesAndMissingBinary(t *testing.T) {
 
 func TestArgs(t *testing.T) {
 	got := strings.Join(Args(tts.Voice{Lang: "en-US", Gender: "male", Pitch: 9, Rate: 0}), " ")
-	if got != "--stdout -v en-us+m3 -p 90 -s 80" {
+	if got != "--stdout -b 1 -v en-us+m3 -p 90 -s 80" {
 		t.Fatalf("args %q", got)
 	}
 	if Speed(5) != 175 || Pitch(5) != 50 || Speed(9) != 370 {

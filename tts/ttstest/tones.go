@@ -1,12 +1,9 @@
-// Package ttstest is a deterministic text-to-speech engine for tests: each
-// distinct text becomes a distinct signature of tones, which Identify finds
-// again in audio that crossed G.711 RTP, so a test can tell which prompts a
-// phone heard and in which order without depending on speech.
 package ttstest
 
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 
 	"github.com/dialflow/dialflow/media"
 	"github.com/dialflow/dialflow/tts"
@@ -37,7 +34,8 @@ func (Engine) Name() string { return "tones" }
 // Supports accepts every language.
 func (Engine) Supports(string) bool { return true }
 
-// Signature returns the symbol indexes a text is rendered as.
+// Signature returns the symbol indexes (each 0..7) a text is rendered as,
+// taken from the SHA-256 of the text.
 func Signature(text string) [Symbols]int {
 	h := sha256.Sum256([]byte(text))
 	var s [Symbols]int
@@ -110,17 +108,28 @@ func decode(pcm []int16) [][Symbols]int {
 		}
 		labels = append(labels, bi)
 	}
-	// Collapse runs of at least 5 windows (50 ms) into tones.
+	// Group equal labels into runs; a dropout of at most two windows
+	// (a lost 20 ms RTP frame) inside a tone is bridged, which cannot
+	// join two tones because the gaps between them span at least three
+	// whole windows. Runs of at least 5 windows (50 ms) are tones.
+	type run struct{ label, n int }
+	var runs []run
+	for _, l := range labels {
+		if k := len(runs); k > 0 && runs[k-1].label == l {
+			runs[k-1].n++
+			continue
+		}
+		runs = append(runs, run{l, 1})
+		if k := len(runs); k >= 3 && runs[k-2].label == -1 && runs[k-2].n <= 2 && runs[k-3].label == l && l >= 0 {
+			runs[k-3].n += runs[k-2].n + 1
+			runs = runs[:k-2]
+		}
+	}
 	var tones []int
-	for i := 0; i < len(labels); {
-		j := i
-		for j < len(labels) && labels[j] == labels[i] {
-			j++
+	for _, r := range runs {
+		if r.label >= 0 && r.n >= 5 {
+			tones = append(tones, r.label)
 		}
-		if labels[i] >= 0 && j-i >= 5 {
-			tones = append(tones, labels[i])
-		}
-		i = j
 	}
 	var sigs [][Symbols]int
 	for i := 0; i+Symbols < len(tones); i++ {
@@ -143,4 +152,19 @@ func decode(pcm []int16) [][Symbols]int {
 		}
 	}
 	return sigs
+}
+
+// CheckDistinct reports an error naming two texts that share a signature
+// (about one chance in 4096 per pair), so a test can fail loudly instead
+// of misidentifying prompts.
+func CheckDistinct(texts []string) error {
+	seen := map[[Symbols]int]string{}
+	for _, t := range texts {
+		s := Signature(t)
+		if other, dup := seen[s]; dup && other != t {
+			return fmt.Errorf("ttstest: %q and %q share the signature %v", other, t, s)
+		}
+		seen[s] = t
+	}
+	return nil
 }
