@@ -3,10 +3,12 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -246,14 +248,26 @@ func (d *Deliverer) post(ctx context.Context, ev Event, key []byte) error {
 	req.Header.Set(SignatureHeader, Sign(key, d.cfg.Now(), ev.Body))
 	resp, err := d.cfg.Client.Do(req)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			return fmt.Errorf("no answer within %s: %w", d.cfg.Timeout, err)
+		}
 		return err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+	switch {
+	case resp.StatusCode >= 300 && resp.StatusCode <= 399:
+		return fmt.Errorf("receiver answered %d (redirects are not followed)", resp.StatusCode)
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		return fmt.Errorf("receiver answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// isTimeout reports a network timeout (the client's own Timeout).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // Backoff returns the delay before attempt+1: base·2^(attempt-1) capped at
