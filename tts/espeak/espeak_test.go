@@ -3,10 +3,14 @@ package espeak
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dialflow/dialflow/media"
 	"github.com/dialflow/dialflow/tts"
@@ -263,4 +267,79 @@ func BenchmarkRender10s(b *testing.B) {
 			}
 		}
 	})
+}
+
+// fakeEspeak writes a shell script that answers --voices like espeak-ng
+// and otherwise runs body, so the process handling can be tested without
+// relying on speech.
+func fakeEspeak(t *testing.T, body string) string {
+	t.Helper()
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("SKIPPING: no sh")
+	}
+	p := filepath.Join(t.TempDir(), "fake-espeak")
+	script := "#!/bin/sh\nif [ \"$1\" = --voices ]; then printf '%s' \"$VOICES\"; exit 0; fi\n" + body + "\n"
+	script = strings.Replace(script, "\"$VOICES\"", "'"+voicesSample+"'", 1)
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestProcessFailures(t *testing.T) {
+	ctx := context.Background()
+	// Garbage on stdout is a clear error, not a panic or noise.
+	e, err := New(Config{Binary: fakeEspeak(t, "cat >/dev/null; echo not a wav file")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Synthesize(ctx, "hello", tts.Voice{}); err == nil || !strings.Contains(err.Error(), "espeak-ng output") {
+		t.Fatalf("garbage output: %v", err)
+	}
+	// A failing process reports its stderr.
+	e, _ = New(Config{Binary: fakeEspeak(t, "echo 'voice not found' >&2; exit 1")})
+	if _, err := e.Synthesize(ctx, "hello", tts.Voice{}); err == nil || !strings.Contains(err.Error(), "voice not found") {
+		t.Fatalf("failing process: %v", err)
+	}
+	// The text arrives on stdin, byte for byte, and never in the arguments.
+	dir := t.TempDir()
+	e, _ = New(Config{Binary: fakeEspeak(t, "cat > "+dir+"/stdin; echo \"$@\" > "+dir+"/args; exit 1")})
+	_, _ = e.Synthesize(ctx, "--help me [[x]]", tts.Voice{Lang: "vi", Gender: "male", Pitch: 2, Rate: 7})
+	stdin, _ := os.ReadFile(filepath.Join(dir, "stdin"))
+	args, _ := os.ReadFile(filepath.Join(dir, "args"))
+	if string(stdin) != "--help me [ [x]]" || strings.TrimSpace(string(args)) != "--stdout -b 1 -v vi+m3 -p 20 -s 272" {
+		t.Fatalf("stdin %q args %q", stdin, args)
+	}
+}
+
+func TestTimeoutAndProcessBound(t *testing.T) {
+	e, err := New(Config{Binary: fakeEspeak(t, "exec sleep 30"), MaxProcs: 1, Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		_, err := e.Synthesize(ctx, "one", tts.Voice{})
+		first <- err
+	}()
+	for len(e.sem) == 0 {
+		runtime.Gosched()
+	}
+	// The only process slot is taken: a second render waits, and gives up
+	// with its context.
+	short, cancelShort := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShort()
+	if _, err := e.Synthesize(short, "two", tts.Voice{}); !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "free process") {
+		t.Fatalf("second render: %v", err)
+	}
+	cancel()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled render: %v", err)
+	}
+	// The engine's own timeout ends a stuck process.
+	e2, _ := New(Config{Binary: fakeEspeak(t, "exec sleep 30"), Timeout: 100 * time.Millisecond})
+	if _, err := e2.Synthesize(context.Background(), "three", tts.Voice{}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("timeout: %v", err)
+	}
 }

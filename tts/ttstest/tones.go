@@ -18,7 +18,7 @@ var freqs = [8]float64{350, 450, 550, 1050, 1900, 2100, 2300, 2500}
 const (
 	Symbols  = 4
 	ToneMs   = 100
-	GapMs    = 40
+	GapMs    = 60
 	startHz  = 3000
 	amp      = 9000
 	perChar  = 20 // ms of silence per character after the signature
@@ -108,10 +108,11 @@ func decode(pcm []int16) [][Symbols]int {
 		}
 		labels = append(labels, bi)
 	}
-	// Group equal labels into runs; a dropout of at most two windows
-	// (a lost 20 ms RTP frame) inside a tone is bridged, which cannot
-	// join two tones because the gaps between them span at least three
-	// whole windows. Runs of at least 5 windows (50 ms) are tones.
+	// Group equal labels into runs; a dropout of at most three windows
+	// (a lost 20 ms RTP frame touches three) inside a tone is bridged,
+	// which cannot join two tones because the 60 ms gaps between them
+	// span at least five whole windows. Runs of at least 5 windows
+	// (50 ms) are tones.
 	type run struct{ label, n int }
 	var runs []run
 	for _, l := range labels {
@@ -120,7 +121,7 @@ func decode(pcm []int16) [][Symbols]int {
 			continue
 		}
 		runs = append(runs, run{l, 1})
-		if k := len(runs); k >= 3 && runs[k-2].label == -1 && runs[k-2].n <= 2 && runs[k-3].label == l && l >= 0 {
+		if k := len(runs); k >= 3 && runs[k-2].label == -1 && runs[k-2].n <= 3 && runs[k-3].label == l && l >= 0 {
 			runs[k-3].n += runs[k-2].n + 1
 			runs = runs[:k-2]
 		}
