@@ -92,6 +92,11 @@ func (s *Stream) Play(ctx context.Context, pcm []int16) error {
 }
 
 func (s *Stream) wait(ctx context.Context, p *Playback) error {
+	select {
+	case <-p.Done(): // refused at once (stream closed)
+		return fmt.Errorf("play: %w", p.Err())
+	default:
+	}
 	if !s.isStarted() {
 		p.Stop()
 		return fmt.Errorf("play: %w", ErrNotStarted)
