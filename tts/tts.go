@@ -21,8 +21,8 @@ type Voice struct {
 	Rate int
 }
 
-// DefaultVoice is English, female, default pitch and rate.
-var DefaultVoice = Voice{Lang: "en", Gender: "female", Pitch: 5, Rate: 5}
+// DefaultVoice returns English, female, default pitch and rate.
+func DefaultVoice() Voice { return Voice{Lang: "en", Gender: "female", Pitch: 5, Rate: 5} }
 
 // Normalize fills the defaults of Lang and Gender, lower-cases Lang and
 // checks the ranges. Pitch and Rate are taken as given (0 is a valid

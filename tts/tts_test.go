@@ -301,3 +301,17 @@ func TestPrerenderCloseStopsRendering(t *testing.T) {
 		t.Fatalf("invalid item rendered: calls %d", eng2.calls.Load())
 	}
 }
+
+func BenchmarkCacheHit(b *testing.B) {
+	c := mustCache(b, &countingEngine{}, b.TempDir(), 0)
+	text := "a prompt of ordinary length, about one line of text"
+	if _, err := c.Synthesize(context.Background(), text, Voice{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Synthesize(context.Background(), text, Voice{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -11,14 +11,19 @@ import (
 
 // Symbol frequencies: far from the DTMF rows and columns so an in-band
 // DTMF detector never hears a prompt as a key.
-var freqs = [8]float64{350, 450, 550, 1050, 1900, 2100, 2300, 2500}
+func freqs() [8]float64 { return [8]float64{350, 450, 550, 1050, 1900, 2100, 2300, 2500} }
 
-// Signature layout: a start tone, then Symbols tones; each tone lasts
-// ToneMs with GapMs of silence after it.
+// Signature layout: a start tone at 3 kHz, then Symbols tones; each tone
+// lasts ToneMs with GapMs of silence after it, then silence that grows
+// with the text's length.
 const (
-	Symbols  = 4
-	ToneMs   = 100
-	GapMs    = 60
+	// Symbols is the number of symbol tones after the start tone.
+	Symbols = 4
+	// ToneMs is the length of each tone, in milliseconds.
+	ToneMs = 100
+	// GapMs is the silence after each tone, in milliseconds.
+	GapMs = 60
+
 	startHz  = 3000
 	amp      = 9000
 	perChar  = 20 // ms of silence per character after the signature
@@ -40,7 +45,7 @@ func Signature(text string) [Symbols]int {
 	h := sha256.Sum256([]byte(text))
 	var s [Symbols]int
 	for i := range s {
-		s[i] = int(h[i] % byte(len(freqs)))
+		s[i] = int(h[i] % byte(len(freqs())))
 	}
 	return s
 }
@@ -63,8 +68,9 @@ func (Engine) Synthesize(ctx context.Context, text string, v tts.Voice) ([]int16
 	out := make([]int16, 0, (Symbols+1)*(tone+gap)+trail)
 	out = append(out, media.Tone(startHz, amp, tone)...)
 	out = append(out, make([]int16, gap)...)
+	hz := freqs()
 	for _, s := range Signature(text) {
-		out = append(out, media.Tone(freqs[s], amp, tone)...)
+		out = append(out, media.Tone(hz[s], amp, tone)...)
 		out = append(out, make([]int16, gap)...)
 	}
 	return append(out, make([]int16, trail)...), nil
@@ -90,7 +96,8 @@ func Identify(pcm []int16, candidates []string) []string {
 // silence), groups runs into tones, and reads signatures after start tones.
 func decode(pcm []int16) [][Symbols]int {
 	const win = 80 // 10 ms
-	all := append([]float64{startHz}, freqs[:]...)
+	hz := freqs()
+	all := append([]float64{startHz}, hz[:]...)
 	var labels []int // -1 silence, 0 start, 1.. symbol+1
 	for off := 0; off+win <= len(pcm); off += win {
 		w := pcm[off : off+win]
