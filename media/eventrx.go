@@ -2,8 +2,8 @@ package media
 
 import "time"
 
-// EventTimeout is how long an RFC 4733 event may go without packets before
-// it is reported anyway (all its end packets were lost).
+// EventTimeout is the default for how long an RFC 4733 event may go without
+// packets before it is reported anyway (all its end packets were lost).
 const EventTimeout = 300 * time.Millisecond
 
 // recentEvents is how many finished event timestamps are remembered to
@@ -15,7 +15,8 @@ const recentEvents = 8
 // all packets of one press share a timestamp; the press is reported on the
 // first end packet, further end packets (retransmissions, even with the
 // same sequence number) are ignored; a press whose end packets are all lost
-// is reported when the next event starts or after EventTimeout; a new
+// is reported when the next event starts or after the timeout (SetTimeout,
+// EventTimeout by default); a new
 // timestamp is a new press, so the same key pressed twice is two digits.
 // The marker bit and sequence numbers are not used. Reordered packets of an
 // already reported event are ignored.
@@ -23,7 +24,8 @@ const recentEvents = 8
 // It is not safe for concurrent use. The zero value is not ready: use
 // NewEventReceiver.
 type EventReceiver struct {
-	emit func(Digit)
+	emit    func(Digit)
+	timeout time.Duration
 
 	active   bool
 	ended    bool
@@ -41,7 +43,16 @@ type EventReceiver struct {
 
 // NewEventReceiver returns a receiver that calls emit for each press.
 func NewEventReceiver(emit func(Digit)) *EventReceiver {
-	return &EventReceiver{emit: emit}
+	return &EventReceiver{emit: emit, timeout: EventTimeout}
+}
+
+// SetTimeout sets how long a press may go without packets before it is
+// reported with the duration seen so far; d <= 0 restores EventTimeout.
+func (r *EventReceiver) SetTimeout(d time.Duration) {
+	if d <= 0 {
+		d = EventTimeout
+	}
+	r.timeout = d
 }
 
 // Packet feeds one telephone-event packet (its SSRC, RTP timestamp and
@@ -70,7 +81,7 @@ func (r *EventReceiver) Packet(ssrc, ts uint32, ev Event, now time.Time) {
 	if ssrc != r.ssrc {
 		r.nRecent = 0
 	}
-	*r = EventReceiver{emit: r.emit, recent: r.recent, nRecent: r.nRecent, next: r.next,
+	*r = EventReceiver{emit: r.emit, timeout: r.timeout, recent: r.recent, nRecent: r.nRecent, next: r.next,
 		active: true, ts: ts, ssrc: ssrc, code: ev.Code, duration: ev.Duration, start: now, lastSeen: now}
 	if ev.End {
 		r.ended = true
@@ -78,11 +89,11 @@ func (r *EventReceiver) Packet(ssrc, ts uint32, ev Event, now time.Time) {
 	}
 }
 
-// Tick reports a pending press whose packets stopped arriving EventTimeout
+// Tick reports a pending press whose packets stopped arriving the timeout
 // ago. Call it periodically (for example on every received packet or
 // read timeout).
 func (r *EventReceiver) Tick(now time.Time) {
-	if r.active && !r.ended && now.Sub(r.lastSeen) >= EventTimeout {
+	if r.active && !r.ended && now.Sub(r.lastSeen) >= r.timeout {
 		r.ended = true
 		r.report()
 	}
@@ -92,7 +103,7 @@ func (r *EventReceiver) Tick(now time.Time) {
 // be called for it.
 func (r *EventReceiver) Pending() (time.Time, bool) {
 	if r.active && !r.ended {
-		return r.lastSeen.Add(EventTimeout), true
+		return r.lastSeen.Add(r.timeout), true
 	}
 	return time.Time{}, false
 }

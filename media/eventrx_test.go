@@ -126,6 +126,34 @@ func TestEventReceiverReportsDurationAndStart(t *testing.T) {
 	}
 }
 
+func TestEventReceiverTimeout(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	var got []Digit
+	r := NewEventReceiver(func(d Digit) { got = append(got, d) })
+	r.SetTimeout(time.Second)
+	r.Packet(1, 500, Event{Code: 6, Duration: 400}, t0)
+	if at, ok := r.Pending(); !ok || !at.Equal(t0.Add(time.Second)) {
+		t.Fatalf("pending %v %v, want the press due at +1s", at, ok)
+	}
+	r.Tick(t0.Add(EventTimeout)) // the default would have fired here
+	if len(got) != 0 {
+		t.Fatalf("reported before the configured timeout: %+v", got)
+	}
+	r.Tick(t0.Add(time.Second))
+	if len(got) != 1 || got[0].Key != '6' || got[0].Duration != 50*time.Millisecond {
+		t.Fatalf("got %+v, want 6 lasting the 50 ms seen", got)
+	}
+	// Packets of the reported press arriving late are the same press.
+	r.Packet(1, 500, Event{Code: 6, End: true, Duration: 800}, t0.Add(1100*time.Millisecond))
+	if _, ok := r.Pending(); ok || len(got) != 1 {
+		t.Fatalf("late end packet: pending %v, digits %+v", ok, got)
+	}
+	r.SetTimeout(0)
+	if r.timeout != EventTimeout {
+		t.Fatalf("SetTimeout(0) left %v", r.timeout)
+	}
+}
+
 func TestEventPayloadRoundTrip(t *testing.T) {
 	// RFC 4733 §2.3 layout: event, E|R|volume, duration.
 	wire := []byte{0x0b, 0x8a, 0x03, 0x20}

@@ -50,6 +50,7 @@ type receiver struct {
 func newReceiver(s *Stream) *receiver {
 	r := &receiver{s: s}
 	r.events = NewEventReceiver(s.deliver)
+	r.events.SetTimeout(s.cfg.EventTimeout)
 	w := s.cfg.ReorderWindow
 	if w == 0 {
 		w = DefaultReorderWindow

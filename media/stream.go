@@ -42,6 +42,10 @@ type StreamConfig struct {
 	// before the gap is filled with silence and counted lost; 0 means
 	// DefaultReorderWindow, negative means no waiting.
 	ReorderWindow int
+	// EventTimeout is how long a received RFC 4733 press may go without
+	// packets before it is reported anyway (its end packets were lost); 0
+	// means the package's EventTimeout.
+	EventTimeout time.Duration
 	// DigitBuffer is the capacity of the Digits channel; 0 means 32. When
 	// it is full, new digits are dropped and counted in Stats.
 	DigitBuffer int

@@ -293,7 +293,9 @@ func readDigits(t *testing.T, s *Stream, n int) []Digit {
 }
 
 func TestStreamDTMFRFC4733EndToEnd(t *testing.T) {
-	a, b := pair(t, nil, func(c *StreamConfig) { c.DisableInBand = true })
+	// A long lost-end timeout: a stalled machine must not cut a press
+	// short here (the timeout itself is tested on EventReceiver).
+	a, b := pair(t, nil, func(c *StreamConfig) { c.DisableInBand = true; c.EventTimeout = 3 * time.Second })
 	ctx := context.Background()
 	for _, k := range "1#1" {
 		if err := a.SendDTMF(ctx, k, 100*time.Millisecond); err != nil {
