@@ -90,12 +90,14 @@ func Classify(answered bool, res Result, err, cause error) Outcome {
 			}
 		}
 		return o
-	case errors.Is(cause, errRingTimeout):
+	case errors.Is(cause, errRingTimeout) && !isOutcome(err, OutcomeUnreachable):
+		// A trunk that never answered at all is unreachable even when the
+		// ring timeout fired first (no CANCEL can go before a provisional).
 		o.CallStatus, o.HangupCause, o.HangupBy = OutcomeNoAnswer, CauseRingTimeout, ByEngine
 		return o
 	}
 	o.HangupBy = ""
-	if errors.Is(err, ErrCapacity) || code == 503 {
+	if errors.Is(err, ErrCapacity) || code == 503 || isOutcome(err, "capacity") {
 		o.CallStatus, o.HangupCause, o.Capacity = OutcomeFailed, CauseCapacity, true
 		if o.SIPCode == 0 {
 			o.SIPCode = 503
@@ -125,6 +127,12 @@ func Classify(answered bool, res Result, err, cause error) Outcome {
 		o.CallStatus, o.HangupCause = OutcomeFailed, or(res.HangupCause, CauseError)
 	}
 	return o
+}
+
+// isOutcome reports whether err classifies itself as outcome.
+func isOutcome(err error, outcome string) bool {
+	var oc outcomer
+	return errors.As(err, &oc) && oc.Outcome() == outcome
 }
 
 var callStatuses = []string{OutcomeBusy, OutcomeNoAnswer, OutcomeDeclined, OutcomeUnreachable, OutcomeFailed}

@@ -46,6 +46,7 @@ func TestClassify(t *testing.T) {
 		{"503 capacity", false, dialer.Result{}, wrap(sipError{503}), dialer.Outcome{CallStatus: "failed", SIPCode: 503, HangupCause: "capacity", Capacity: true}},
 		{"503 retry-after", false, dialer.Result{}, retryAfterErr{time.Minute}, dialer.Outcome{CallStatus: "failed", SIPCode: 503, HangupCause: "capacity", Capacity: true, RetryAfter: time.Minute}},
 		{"ErrCapacity", false, dialer.Result{}, wrap(dialer.ErrCapacity), dialer.Outcome{CallStatus: "failed", SIPCode: 503, HangupCause: "capacity", Capacity: true}},
+		{"other capacity refusal", false, dialer.Result{}, wrap(outcomeErr("capacity")), dialer.Outcome{CallStatus: "failed", SIPCode: 503, HangupCause: "capacity", Capacity: true}},
 		{"no response", false, dialer.Result{}, wrap(outcomeErr("unreachable")), dialer.Outcome{CallStatus: "unreachable", HangupCause: "unreachable"}},
 		{"deadline", false, dialer.Result{}, context.DeadlineExceeded, dialer.Outcome{CallStatus: "noAnswer", HangupCause: "no_answer"}},
 		{"unknown error", false, dialer.Result{}, errors.New("boom"), dialer.Outcome{CallStatus: "failed", HangupCause: "error"}},

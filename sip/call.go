@@ -111,10 +111,12 @@ func (c *Call) end(by string, cause error) {
 		c.ackMu.Lock()
 		c.ack = nil
 		c.ackMu.Unlock()
-		_ = c.media.Close()
+		// Done closes before the media stops, so a prompt cut short by the
+		// hangup is never mistaken for one that played to its end.
 		c.ua.untrack(c)
-		_ = c.dlg.Close()
 		close(c.done)
+		_ = c.media.Close()
+		_ = c.dlg.Close()
 		c.log.Info("call ended", "by", by, "cause", errString(cause))
 	})
 }

@@ -173,7 +173,9 @@ func TestSeedExampleEndToEnd(t *testing.T) {
 	if len(zero.MonitorData) != 2 || zero.MonitorData[1].Type != "transfer" || zero.MonitorData[1].Dest != "+84912860330 1000" {
 		t.Errorf("monitor data %+v", zero.MonitorData)
 	}
-	if ev, err := phone.WaitType(context.Background(), "refer", ""); err != nil || !strings.Contains(ev.Target, "1000@") {
+	wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if ev, err := phone.WaitType(wctx, siptest.EventRefer, ""); err != nil || !strings.Contains(ev.Target, "1000@") {
 		t.Errorf("phone saw refer %+v %v", ev, err)
 	}
 	// What the phone heard: the prompts, in order, told apart by their

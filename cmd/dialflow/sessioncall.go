@@ -59,10 +59,31 @@ func (sc *sessionCall) close() {
 	sc.wg.Wait()
 }
 
-func (sc *sessionCall) Play(ctx context.Context, pcm []int16) error { return sc.media.Play(ctx, pcm) }
-func (sc *sessionCall) Keys() <-chan session.Key                    { return sc.keys }
-func (sc *sessionCall) Done() <-chan struct{}                       { return sc.call.Done() }
-func (sc *sessionCall) Hangup(ctx context.Context) error            { return sc.call.Hangup(ctx) }
+// Play plays pcm; it returns flow.ErrHangup as soon as the call ends, even
+// if the media stopped before it could finish the prompt.
+func (sc *sessionCall) Play(ctx context.Context, pcm []int16) error {
+	select {
+	case <-sc.call.Done():
+		return flow.ErrHangup
+	default:
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := make(chan error, 1)
+	go func() { res <- sc.media.Play(pctx, pcm) }()
+	select {
+	case err := <-res:
+		return err
+	case <-sc.call.Done():
+		cancel()
+		<-res
+		return flow.ErrHangup
+	}
+}
+
+func (sc *sessionCall) Keys() <-chan session.Key         { return sc.keys }
+func (sc *sessionCall) Done() <-chan struct{}            { return sc.call.Done() }
+func (sc *sessionCall) Hangup(ctx context.Context) error { return sc.call.Hangup(ctx) }
 
 // Transfer sends a blind REFER. Bridged transfers are not built yet: a
 // bridge request fails with transfer_status failed.

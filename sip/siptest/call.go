@@ -27,12 +27,14 @@ type phoneCall struct {
 	localSDP []byte
 	byRemote atomic.Bool
 	refers   chan referJob
+	// ended marks the call as no longer active (idempotent).
+	ended func()
 }
 
 func contentTypeSDP() sipmsg.Header { return sipmsg.NewHeader("Content-Type", "application/sdp") }
 
 // runCall plays one call's script; it returns when the call is over.
-func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info InviteInfo, s CallScript) {
+func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info InviteInfo, s CallScript, ended func()) {
 	dlg, err := p.dua.ReadInvite(req, tx)
 	if err != nil {
 		respond(tx, req, 400, "Bad Request")
@@ -61,7 +63,7 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info I
 			conn.Close()
 		}
 	}()
-	c := &phoneCall{id: info.CallID, dlg: dlg, script: s, refers: make(chan referJob, 4),
+	c := &phoneCall{id: info.CallID, dlg: dlg, script: s, refers: make(chan referJob, 4), ended: ended,
 		localSDP: sdp.Answer(sdp.Params{Addr: p.addr.Addr(), Port: conn.LocalAddr().(*net.UDPAddr).Port}, m)}
 	p.mu.Lock()
 	p.calls[dlg.ID] = c
@@ -85,6 +87,7 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info I
 		ring = 24 * time.Hour
 	}
 	if !p.sleep(dlg, ring) {
+		ended()
 		if errors.Is(context.Cause(dlg.Context()), sipmsg.ErrTransactionCanceled) || p.ctx.Err() == nil {
 			p.emit(Event{Type: EventCancelled, CallID: c.id})
 		} else {
@@ -97,6 +100,7 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info I
 		if s.RetryAfter > 0 {
 			hdrs = append(hdrs, sipmsg.NewHeader("Retry-After", strconv.Itoa(s.RetryAfter)))
 		}
+		ended()
 		_ = dlg.Respond(code, reasonFor(code), nil, hdrs...)
 		p.emit(Event{Type: EventRejected, CallID: c.id, Code: code})
 		return
@@ -243,6 +247,7 @@ func sortPlan(a []action) {
 func (p *Phone) hangup(c *phoneCall) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	c.ended()
 	if err := c.dlg.Bye(ctx); err != nil {
 		p.log.Info("phone: bye failed", "err", err)
 	}

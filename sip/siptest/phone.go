@@ -328,7 +328,12 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	p.peak = max(p.peak, p.active)
 	active := p.active
 	p.mu.Unlock()
-	defer func() { p.mu.Lock(); p.active--; p.mu.Unlock() }()
+	// The call stops counting as active the moment it ends in SIP terms
+	// (final refusal sent, BYE sent or received), not when its goroutine
+	// has finished tearing down: the far end frees its slot at that moment
+	// too, and a late decrement would show phantom concurrency.
+	ended := sync.OnceFunc(func() { p.mu.Lock(); p.active--; p.mu.Unlock() })
+	defer ended()
 
 	info := InviteInfo{CallID: callID(req), User: req.Recipient.User, Header: func(n string) string {
 		if h := req.GetHeader(n); h != nil {
@@ -344,7 +349,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if p.cfg.Decide != nil {
 		script = p.cfg.Decide(info)
 	}
-	p.runCall(req, tx, info, script)
+	p.runCall(req, tx, info, script, ended)
 }
 
 func (p *Phone) onAck(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
@@ -360,6 +365,7 @@ func (p *Phone) onBye(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	c.byRemote.Store(true)
+	c.ended()
 	if err := c.dlg.ReadBye(req, tx); err != nil {
 		respond(tx, req, 400, "Bad Request")
 	}

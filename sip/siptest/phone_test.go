@@ -81,16 +81,25 @@ func TestConcurrentCallsPeakAndEvents(t *testing.T) {
 	if p.Active() != 0 {
 		t.Errorf("%d calls still active", p.Active())
 	}
-	counts := map[string]int{}
-	out.mu.Lock()
-	lines := strings.Split(strings.TrimSpace(out.b.String()), "\n")
-	out.mu.Unlock()
-	for _, l := range lines {
-		var e siptest.Event
-		if err := json.Unmarshal([]byte(l), &e); err != nil {
-			t.Fatalf("bad JSON line %q: %v", l, err)
+	// Active drops when a call ends in SIP terms; its bye event is written
+	// just after, so wait for the events themselves.
+	var counts map[string]int
+	for deadline := time.Now().Add(3 * time.Second); ; {
+		counts = map[string]int{}
+		out.mu.Lock()
+		lines := strings.Split(strings.TrimSpace(out.b.String()), "\n")
+		out.mu.Unlock()
+		for _, l := range lines {
+			var e siptest.Event
+			if err := json.Unmarshal([]byte(l), &e); err != nil {
+				t.Fatalf("bad JSON line %q: %v", l, err)
+			}
+			counts[e.Type]++
 		}
-		counts[e.Type]++
+		if counts[siptest.EventBye] == calls || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	for _, typ := range []string{siptest.EventInvite, siptest.EventRinging, siptest.EventAnswered, siptest.EventBye} {
 		if counts[typ] != calls {
