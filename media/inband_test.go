@@ -3,6 +3,7 @@ package media
 import (
 	"math"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,57 @@ func BenchmarkToneDetectorFrame(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		d.Frame(frame)
+	}
+}
+
+// TestToneDetectorNoFalseDigitsOnRealSpeech runs the detector over speech
+// synthesised by espeak-ng (several voices and pitches, resampled to 8 kHz
+// with the package's own resampler), at normal and loud levels.
+func TestToneDetectorNoFalseDigitsOnRealSpeech(t *testing.T) {
+	bin, err := exec.LookPath("espeak-ng")
+	if err != nil {
+		t.Skip("espeak-ng not installed")
+	}
+	text := "Thank you for calling. Please press one for sales, two for support, " +
+		"or stay on the line. Your call is important to us. Goodbye and have a lovely evening."
+	for _, args := range [][]string{
+		{"-v", "en", "-p", "50"},
+		{"-v", "en+f3", "-p", "80"},
+		{"-v", "en-us", "-p", "20", "-s", "190"},
+	} {
+		out, err := exec.Command(bin, append(args, "--stdout", text)...).Output()
+		if err != nil {
+			t.Fatalf("espeak-ng %v: %v", args, err)
+		}
+		pcm, rate, err := ParseWAVStream(out)
+		if err != nil {
+			t.Fatalf("espeak-ng %v output: %v", args, err)
+		}
+		if pcm, err = Resample(pcm, rate, SampleRate); err != nil {
+			t.Fatal(err)
+		}
+		if len(pcm) < 3*SampleRate || Energy(pcm) < 1e-4 {
+			t.Fatalf("espeak-ng %v: %d samples, energy %g: not enough speech to test", args, len(pcm), Energy(pcm))
+		}
+		for _, gain := range []float64{1, 3} {
+			loud := make([]int16, len(pcm))
+			for i, s := range pcm {
+				loud[i] = clampInt(int(float64(s) * gain))
+			}
+			if got := detect(loud); got != "" {
+				t.Errorf("espeak-ng %v gain %g: false digits %q", args, gain, got)
+			}
+		}
+		// The same speech with a real press over a pause still yields it:
+		// the detector is not simply deaf on this material.
+		tone, err := DTMFTone('5', 100*time.Millisecond, 8000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mixed := append(append(append([]int16(nil), pcm...), make([]int16, 1601)...), tone...)
+		mixed = append(mixed, pcm...)
+		if got := detect(mixed); got != "5" {
+			t.Errorf("espeak-ng %v with a press: %q, want \"5\"", args, got)
+		}
 	}
 }
