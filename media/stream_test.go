@@ -136,21 +136,35 @@ func TestStreamPacingRealSocket(t *testing.T) {
 	if testing.Short() {
 		t.Skip("3 s real-time test")
 	}
-	p := newPeer(t)
-	s := newTestStream(t, p.addr(), nil)
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
+	measure := func() time.Duration {
+		p := newPeer(t)
+		s := newTestStream(t, p.addr(), nil)
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		arrivals := make([]time.Time, 151)
+		for i := range arrivals {
+			_, at, _ := p.read(t)
+			arrivals[i] = at
+		}
+		got := robustDuration(arrivals)
+		t.Logf("150 frames: %v (raw first-to-last arrival %v, skipped %d)", got, arrivals[150].Sub(arrivals[0]), s.Stats().FramesSkipped)
+		return got
 	}
-	arrivals := make([]time.Time, 151)
-	for i := range arrivals {
-		_, at, _ := p.read(t)
-		arrivals[i] = at
+	within := func(d time.Duration) bool {
+		d -= 3 * time.Second
+		return d >= -FrameDuration && d <= FrameDuration
 	}
-	got := robustDuration(arrivals)
-	if d := got - 3*time.Second; d < -FrameDuration || d > FrameDuration {
-		t.Fatalf("150 frames took %v, want 3s ± 20ms", got)
+	got := measure()
+	if !within(got) {
+		// A shared 2-core machine can stall a process for longer than the
+		// pacer's catch-up allows; one retry tells that from real drift.
+		t.Logf("150 frames took %v, outside 3s ± 20ms; retrying once (machine stall?)", got)
+		if got = measure(); !within(got) {
+			t.Fatalf("150 frames took %v, want 3s ± 20ms", got)
+		}
 	}
-	t.Logf("150 frames: %v (raw %v)", got, arrivals[150].Sub(arrivals[0]))
 }
 
 // pair returns two started streams sending to each other.
