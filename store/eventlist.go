@@ -68,7 +68,7 @@ func scanRecord(row interface{ Scan(...any) error }) (webhook.Record, error) {
 		return r, err
 	}
 	r.CreatedAt = time.Unix(0, created).UTC()
-	if r.State == webhook.StatePending && next != 0 {
+	if r.State == webhook.StatePending && next != 0 && next != blockedUntil {
 		t := time.Unix(0, next).UTC()
 		r.NextTryAt = &t
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -53,8 +55,10 @@ func insertEvent(ctx context.Context, tx *sql.Tx, destPK int64, owner, url strin
 	if err != nil {
 		return fmt.Errorf("event %s: encode: %w", b.Type, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO events (event_id, dest_pk, seq, type, owner, url, body, created_at, window_start)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, b.EventID, destPK, b.Sequence, b.Type, owner, url, body, nanos(at), nanos(at)); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO events (event_id, dest_pk, seq, type, owner, url, body, created_at, window_start, next_try_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+		CASE WHEN EXISTS (SELECT 1 FROM events WHERE dest_pk = ? AND state = 'pending') THEN ? ELSE 0 END)`,
+		b.EventID, destPK, b.Sequence, b.Type, owner, url, body, nanos(at), nanos(at), destPK, blockedUntil); err != nil {
 		return fmt.Errorf("event %s: insert: %w", b.Type, err)
 	}
 	return nil
@@ -64,7 +68,8 @@ func insertEvent(ctx context.Context, tx *sql.Tx, destPK int64, owner, url strin
 func callKey(destPK int64) string { return "d" + strconv.FormatInt(destPK, 10) }
 
 // DueEvents returns up to limit pending events due at now, the lowest pending
-// sequence of each destination only, oldest first, skipping busy keys.
+// sequence of each destination only, skipping busy keys: events never tried
+// first (oldest first), then retries in the order they fell due.
 func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int, busy []string) ([]webhook.Event, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -72,7 +77,7 @@ func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int, busy []st
 	rows, err := db.db.QueryContext(ctx, `SELECT e.event_id, e.dest_pk, e.seq, e.owner, e.url, e.body, e.attempts, e.window_start
 		FROM events e WHERE e.state = 'pending' AND e.next_try_at <= ?
 		AND e.seq = (SELECT MIN(x.seq) FROM events x WHERE x.dest_pk = e.dest_pk AND x.state = 'pending')
-		ORDER BY e.id LIMIT ?`, nanos(now), limit+len(busy))
+		ORDER BY e.next_try_at, e.id LIMIT ?`, nanos(now), limit+len(busy))
 	if err != nil {
 		return nil, fmt.Errorf("due events: %w", err)
 	}
@@ -98,32 +103,57 @@ func (db *DB) DueEvents(ctx context.Context, now time.Time, limit int, busy []st
 
 // MarkDelivered records a 2xx answer for an event.
 func (db *DB) MarkDelivered(ctx context.Context, id string, attempts int, at time.Time) error {
-	return db.markEvent(ctx, "mark delivered", `UPDATE events SET state = ?, attempts = ?, delivered_at = ? WHERE event_id = ?`,
-		webhook.StateDelivered, attempts, nanos(at), id)
+	return db.finishEvent(ctx, "mark delivered", `UPDATE events SET state = ?, attempts = ?, delivered_at = ? WHERE event_id = ?
+		AND state = 'pending' RETURNING dest_pk`, webhook.StateDelivered, attempts, nanos(at), id)
 }
 
 // MarkRetry records a failed delivery and when to try again.
 func (db *DB) MarkRetry(ctx context.Context, id string, attempts int, next time.Time, lastErr string) error {
-	return db.markEvent(ctx, "mark retry", `UPDATE events SET attempts = ?, next_try_at = ?, last_error = ? WHERE event_id = ?`,
+	res, err := db.db.ExecContext(ctx, `UPDATE events SET attempts = ?, next_try_at = ?, last_error = ? WHERE event_id = ?`,
 		attempts, nanos(next), lastErr, id)
+	if err != nil {
+		return fmt.Errorf("mark retry: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("mark retry: event %s: %w", id, dialer.ErrNotFound)
+	}
+	return nil
 }
 
 // MarkDead moves an event to the dead-letter state.
 func (db *DB) MarkDead(ctx context.Context, id string, attempts int, lastErr string) error {
-	return db.markEvent(ctx, "mark dead", `UPDATE events SET state = ?, attempts = ?, last_error = ? WHERE event_id = ?`,
-		webhook.StateDead, attempts, lastErr, id)
+	return db.finishEvent(ctx, "mark dead", `UPDATE events SET state = ?, attempts = ?, last_error = ? WHERE event_id = ?
+		AND state = 'pending' RETURNING dest_pk`, webhook.StateDead, attempts, lastErr, id)
 }
 
-func (db *DB) markEvent(ctx context.Context, op, q string, args ...any) error {
-	res, err := db.db.ExecContext(ctx, q, args...)
+// finishEvent takes a pending event out of delivery (q returns its dest_pk)
+// and makes the next pending event of the same destination due.
+func (db *DB) finishEvent(ctx context.Context, op, q string, args ...any) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var dest int64
+		err := tx.QueryRowContext(ctx, q, args...).Scan(&dest)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("event %v: %w", args[len(args)-1], dialer.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE events SET next_try_at = 0
+			WHERE id = (SELECT id FROM events WHERE dest_pk = ? AND state = 'pending' ORDER BY seq LIMIT 1) AND next_try_at = ?`,
+			dest, blockedUntil)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("%s: event %v: %w", op, args[len(args)-1], dialer.ErrNotFound)
-	}
 	return nil
 }
+
+// blockedUntil is the next_try_at of a pending event behind an earlier
+// pending event of its destination: it is not looked at until that one is
+// delivered or dead-lettered (finishEvent), so a receiver that is down does
+// not make DueEvents scan every queued event.
+const blockedUntil = math.MaxInt64
 
 // Compile-time checks that DB is what the dialer and the webhook sender need.
 var (

@@ -56,7 +56,7 @@ func TestOutboxOrderRetryAndDead(t *testing.T) {
 		}
 	}
 	due := mustDue(t, db, t0.Add(time.Minute))
-	if len(due) != 2 || due[0].ID != first.ID || due[0].Attempts != 1 {
+	if len(due) != 2 || due[1].ID != first.ID || due[1].Attempts != 1 { // never-tried events first
 		t.Fatalf("after the retry time: %+v", due)
 	}
 	if err := db.MarkDelivered(ctx, first.ID, 2, t0.Add(time.Minute)); err != nil {

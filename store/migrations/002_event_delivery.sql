@@ -5,3 +5,5 @@ ALTER TABLE events ADD COLUMN redeliveries INTEGER NOT NULL DEFAULT 0;
 UPDATE events SET window_start = created_at;
 -- Listing a request's events in creation order.
 CREATE INDEX events_dest_id ON events (dest_pk, id);
+-- Finding due heads in due order without scanning events that wait.
+CREATE INDEX events_due ON events (next_try_at, id) WHERE state = 'pending';
