@@ -42,7 +42,7 @@ func TestCallOutcomes(t *testing.T) {
 		"15550000003": {NoAnswer: true},
 		"15550000004": {RejectCode: 404},
 		// Invalid digit first, then the valid one.
-		"15550000005": {DTMF: []siptest.DTMFStep{{At: 300 * time.Millisecond, Keys: "7"}, {At: 2300 * time.Millisecond, Keys: "1"}}},
+		"15550000005": {DTMF: []siptest.DTMFStep{{At: 300 * time.Millisecond, Keys: "7"}, {At: 1700 * time.Millisecond, Keys: "1"}}},
 		// Nothing pressed: both attempts time out, then the default branch.
 		"15550000006": {},
 		// Hangs up while the last prompt plays.

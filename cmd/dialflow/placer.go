@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/dialflow/dialflow/dialer"
@@ -56,12 +57,20 @@ func (p *callPlacer) Place(ctx context.Context, c dialer.Call, prog dialer.Progr
 		return res, err
 	}
 	prog.Answered()
-	m, ok := call.Media().(*sip.RTPMedia)
-	if !ok {
-		_ = call.Hangup(context.WithoutCancel(ctx))
-		return dialer.Result{SIPCode: 200}, errors.New("call media is not playable")
+	sm, ok := call.Media().(*sip.StreamMedia)
+	var stream *media.Stream
+	if ok {
+		stream = sm.Stream()
 	}
-	sc := newSessionCall(call, m, prog, c.ID, c.Phone)
+	if stream == nil {
+		_ = call.Hangup(context.WithoutCancel(ctx))
+		return dialer.Result{SIPCode: 200}, errors.New("answered call has no media stream")
+	}
+	rec, err := startRecording(stream, c.RecordingPath)
+	if err != nil {
+		p.log.Warn("recording not started", "call_id", c.ID, "err", err)
+	}
+	sc := newSessionCall(call, stream, prog, c.ID, c.Phone)
 	defer sc.close()
 	s := session.New(sc, session.RendererFunc(func(ctx context.Context, pr flow.Prompt) ([]int16, error) {
 		return render(ctx, batch, pr)
@@ -77,7 +86,48 @@ func (p *callPlacer) Place(ctx context.Context, c dialer.Call, prog dialer.Progr
 	case <-call.Done():
 	case <-time.After(5 * time.Second):
 	}
-	return dialer.Result{SIPCode: 200, HangupBy: call.HangupBy()}, ctx.Err()
+	result := dialer.Result{SIPCode: 200, HangupBy: call.HangupBy()}
+	if rec != nil {
+		if err := rec.close(); err != nil {
+			p.log.Warn("recording incomplete", "call_id", c.ID, "err", err)
+		} else {
+			result.Recorded = true
+		}
+	}
+	return result, ctx.Err()
+}
+
+// recording is a call's WAV file and the recorder writing it.
+type recording struct {
+	f   *os.File
+	rec *media.Recorder
+}
+
+// startRecording records the stream to path (stereo: left the callee,
+// right what we played); an empty path records nothing.
+func startRecording(s *media.Stream, path string) (*recording, error) {
+	if path == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.Record(f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &recording{f: f, rec: r}, nil
+}
+
+// close finalises the WAV header and closes the file.
+func (r *recording) close() error {
+	err := r.rec.Close()
+	return errors.Join(err, r.f.Close())
 }
 
 // firstPrompts lists the first n prompts of a flow in the order a call

@@ -16,6 +16,7 @@ import (
 	"github.com/dialflow/dialflow/api"
 	"github.com/dialflow/dialflow/dialer"
 	"github.com/dialflow/dialflow/internal/metrics"
+	"github.com/dialflow/dialflow/media"
 	"github.com/dialflow/dialflow/sip"
 	"github.com/dialflow/dialflow/store"
 	"github.com/dialflow/dialflow/tts"
@@ -61,6 +62,7 @@ type server struct {
 	dialer   *dialer.Dialer
 	ua       *sip.UA
 	demo     *demoTrunk
+	pacer    *media.Pacer
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	errs     chan error
@@ -108,8 +110,11 @@ func startServer(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis
 	if err != nil {
 		return nil, err
 	}
+	s.pacer = media.NewPacer(media.PacerConfig{})
+	s.pacer.Start()
 	sc := sip.Config{Listen: cfg.SIPListen, TCP: true, Trunk: trunk, Username: cfg.TrunkUser, Password: cfg.TrunkPassword,
-		RTPPorts: ports, Logger: log.With("component", "sip")}
+		RTPPorts: ports, Logger: log.With("component", "sip"),
+		Media: sip.StreamMediaOpener(s.pacer, log.With("component", "media"))}
 	if cfg.PublicIP != "" {
 		sc.PublicIP = netip.MustParseAddr(cfg.PublicIP)
 	}
@@ -126,18 +131,18 @@ func startServer(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis
 	if err := s.dialer.Start(ctx); err != nil {
 		return nil, fmt.Errorf("dialer: %w", err)
 	}
-	srv, err := api.New(api.Config{Addr: cfg.HTTP, Listener: httpListener, Keys: cfg.APIKeys, Backend: s.dialer,
-		Metrics: met.Handler(), Languages: eng.Supports, Logger: log.With("component", "api")})
-	if err != nil {
-		return nil, err
-	}
-	s.httpAddr = srv.Addr()
 	keys := map[string][]byte{}
 	for _, k := range cfg.APIKeys {
 		keys[api.OwnerID(k)] = []byte(k)
 	}
 	wh := webhook.New(webhook.Config{Outbox: s.db, Logger: log.With("component", "webhook"),
 		Key: func(owner string) ([]byte, bool) { k, ok := keys[owner]; return k, ok }})
+	srv, err := api.New(api.Config{Addr: cfg.HTTP, Listener: httpListener, Keys: cfg.APIKeys, Backend: s.dialer,
+		Metrics: met.Handler(), Languages: eng.Supports, Events: s.db, Redelivered: wh.Notify, Logger: log.With("component", "api")})
+	if err != nil {
+		return nil, err
+	}
+	s.httpAddr = srv.Addr()
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Add(2)
@@ -165,6 +170,9 @@ func (s *server) close() error {
 	}
 	if s.ua != nil {
 		errs = append(errs, s.ua.Close())
+	}
+	if s.pacer != nil {
+		errs = append(errs, s.pacer.Close())
 	}
 	if s.demo != nil {
 		errs = append(errs, s.demo.close())

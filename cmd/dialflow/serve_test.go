@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dialflow/dialflow/dialer"
 	"github.com/dialflow/dialflow/media"
+	"github.com/dialflow/dialflow/media/mediatest"
 	"github.com/dialflow/dialflow/sip/siptest"
 	"github.com/dialflow/dialflow/tts/ttstest"
 )
@@ -126,8 +128,9 @@ func stepsOf(d dialer.Detail) []string {
 func TestSeedExampleEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	scripts := map[string]siptest.CallScript{
+		// In-band tones: the callee's side of the recording carries sound.
 		"84917660247": {AnswerAfter: 300 * time.Millisecond, DTMF: []siptest.DTMFStep{{At: 2 * time.Second, Keys: "1"}, {At: 3500 * time.Millisecond, Keys: "5"}},
-			Record: filepath.Join(dir, "one.wav")},
+			DTMFMethod: "inband", Record: filepath.Join(dir, "one.wav")},
 		"84912860330": {AnswerAfter: 300 * time.Millisecond, DTMF: []siptest.DTMFStep{{At: 2 * time.Second, Keys: "0"}},
 			Record: filepath.Join(dir, "zero.wav")},
 	}
@@ -167,7 +170,10 @@ func TestSeedExampleEndToEnd(t *testing.T) {
 			t.Errorf("%s: %s %s %s sip %d attempts %d", d.Destination, d.Status, d.CallState, d.CallStatus, d.SIPCode, d.Attempts)
 		}
 	}
-	if g := one.CallFlowSteps[1].Info.Digits; len(g) != 1 || g[0].Method != "rfc4733" {
+	if g := one.CallFlowSteps[1].Info.Digits; len(g) != 1 || g[0].Method != "inband" {
+		t.Errorf("digit method not recorded: %+v", g)
+	}
+	if g := zero.CallFlowSteps[1].Info.Digits; len(g) != 1 || g[0].Method != "rfc4733" {
 		t.Errorf("digit method not recorded: %+v", g)
 	}
 	if len(zero.MonitorData) != 2 || zero.MonitorData[1].Type != "transfer" || zero.MonitorData[1].Dest != "+84912860330 1000" {
@@ -210,4 +216,43 @@ func TestSeedExampleEndToEnd(t *testing.T) {
 	if got := heard(scripts["84912860330"].Record); !reflect.DeepEqual(got, prompts[:2]) {
 		t.Errorf("phone 0 heard %q, want %q", got, prompts[:2])
 	}
+
+	// dialflow's own recording, fetched through the API: stereo, the
+	// callee's in-band keys on the left, our prompts on the right.
+	if one.RecordingURL == "" {
+		t.Fatal("no recordingUrl for a recorded call")
+	}
+	req, _ := http.NewRequest("GET", ts.url+one.RecordingURL, nil)
+	req.Header.Set("x-credential-api-key", "key-a")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wav, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("recording: %d %s", resp.StatusCode, wav)
+	}
+	left, right, rate, err := mediatest.ReadStereoWAV(bytes.NewReader(wav))
+	if err != nil || rate != 8000 {
+		t.Fatalf("recording is not an 8 kHz stereo WAV: %v (rate %d)", err, rate)
+	}
+	if e := media.Energy(left); e < 1e-4 {
+		t.Errorf("left (callee) channel is silent: energy %g", e)
+	}
+	if lvl := peakLevel(left, 697); lvl < -30 {
+		t.Errorf("left channel lacks the in-band key 1 (697 Hz at %.1f dBFS)", lvl)
+	}
+	if got := ttstest.Identify(right, prompts); !reflect.DeepEqual(got, prompts) {
+		t.Errorf("right (played) channel holds %q, want %q", got, prompts)
+	}
+}
+
+// peakLevel is the highest level of freq over 40 ms windows of pcm, in dBFS.
+func peakLevel(pcm []int16, freq float64) float64 {
+	best := math.Inf(-1)
+	for off := 0; off+320 <= len(pcm); off += 160 {
+		best = max(best, mediatest.LevelDB(pcm[off:off+320], freq))
+	}
+	return best
 }

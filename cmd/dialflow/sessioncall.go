@@ -8,15 +8,16 @@ import (
 
 	"github.com/dialflow/dialflow/dialer"
 	"github.com/dialflow/dialflow/flow"
+	"github.com/dialflow/dialflow/media"
 	"github.com/dialflow/dialflow/session"
 	"github.com/dialflow/dialflow/sip"
 )
 
-// sessionCall adapts an answered sip.Call and its RTP media to
+// sessionCall adapts an answered sip.Call and its media stream to
 // session.Call. It owns one goroutine that relays digits.
 type sessionCall struct {
 	call  *sip.Call
-	media *sip.RTPMedia
+	media *media.Stream
 	prog  dialer.Progress
 	phone string
 	id    string // the dialer's call id, used in monitor data
@@ -27,7 +28,7 @@ type sessionCall struct {
 
 var _ session.Call = (*sessionCall)(nil)
 
-func newSessionCall(call *sip.Call, m *sip.RTPMedia, prog dialer.Progress, id, phone string) *sessionCall {
+func newSessionCall(call *sip.Call, m *media.Stream, prog dialer.Progress, id, phone string) *sessionCall {
 	sc := &sessionCall{call: call, media: m, prog: prog, phone: phone, id: id,
 		keys: make(chan session.Key, 64), stop: make(chan struct{})}
 	sc.wg.Add(1)
@@ -43,7 +44,7 @@ func (sc *sessionCall) relay() {
 		select {
 		case d := <-sc.media.Digits():
 			select {
-			case sc.keys <- session.Key{Digit: rune(d.Key), Method: d.Method, At: d.At}:
+			case sc.keys <- session.Key{Digit: d.Key, Method: d.Method.String(), At: d.At}:
 			default:
 			}
 		case <-sc.stop:
