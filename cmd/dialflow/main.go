@@ -33,6 +33,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
+		"call":  {"place one call and run its flow, without the HTTP server", runCall},
 		"serve": {"run the HTTP API, the dialer and the SIP user agent", runServe},
 		"lint":  {"validate a request or flow file and print problems with their JSON paths", runLint},
 		"tts":   {"render a prompt to a WAV file", runTTS},

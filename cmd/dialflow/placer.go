@@ -24,6 +24,7 @@ type callPlacer struct {
 	tts    tts.Synthesizer
 	log    *slog.Logger
 	before func(c dialer.Call) // demo hook: tell the simulated phone what to do
+	ran    func(r flow.Result) // when set, sees how each answered call's flow ended
 }
 
 var _ dialer.Placer = (*callPlacer)(nil)
@@ -76,6 +77,9 @@ func (p *callPlacer) Place(ctx context.Context, c dialer.Call, prog dialer.Progr
 		return render(ctx, batch, pr)
 	}))
 	res := flow.Run(ctx, c.Flow, s, flow.RunOptions{OnStep: prog.Step})
+	if p.ran != nil {
+		p.ran(res)
+	}
 	p.log.Debug("flow ended", "call_id", c.ID, "ended", res.Ended, "steps", len(res.Steps))
 	if res.Ended == flow.EndCancelled {
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
