@@ -63,6 +63,7 @@ type Dialer struct {
 
 	mu           sync.Mutex
 	running      bool
+	draining     bool // Drain called: no new call starts
 	externalBusy int
 	active       int
 	shrink       int
@@ -195,6 +196,30 @@ func (d *Dialer) recoverLive(ctx context.Context) error {
 	return nil
 }
 
+// Drain stops starting calls (queued work stays queued, durable for the
+// next start) and waits until no call is live or ctx ends; it reports how
+// many calls were still live. Close afterwards hangs up what remains.
+func (d *Dialer) Drain(ctx context.Context) int {
+	d.mu.Lock()
+	d.draining = true
+	d.mu.Unlock()
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		d.mu.Lock()
+		n := d.active
+		d.mu.Unlock()
+		if n == 0 {
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			return n
+		case <-t.C:
+		}
+	}
+}
+
 // Close stops dialing, hangs up live calls (their attempts stay open and are
 // closed as engine_restart by the next Start) and waits for every goroutine.
 func (d *Dialer) Close() error {
@@ -239,7 +264,7 @@ func (d *Dialer) loop() {
 func (d *Dialer) schedule() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.running {
+	if !d.running || d.draining {
 		return
 	}
 	now := d.clock.Now()

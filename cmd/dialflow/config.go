@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // serveConfig is everything `dialflow serve` is configured with (SPEC §8).
@@ -26,6 +27,9 @@ type serveConfig struct {
 	Data          string
 	TTS           string
 	Demo          bool
+	// Drain bounds how long a shutdown waits for live calls to finish
+	// before hanging them up.
+	Drain time.Duration
 }
 
 // defaultServeConfig holds the embedded defaults `make run` uses.
@@ -37,6 +41,7 @@ func defaultServeConfig() serveConfig {
 		RTPPorts:  "20000-29999",
 		Data:      "./data",
 		TTS:       "espeak",
+		Drain:     30 * time.Second,
 	}
 }
 
@@ -69,6 +74,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicIP, "public-ip", c.PublicIP, "address advertised in SDP and Contact behind NAT")
 	fs.StringVar(&c.Data, "data", c.Data, "directory for the database, recordings and the TTS cache")
 	fs.StringVar(&c.TTS, "tts", c.TTS, "text-to-speech engine: espeak or tones (deterministic test tones)")
+	fs.DurationVar(&c.Drain, "drain-timeout", c.Drain, "on shutdown, how long live calls may finish before they are hung up")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "use an in-process simulated phone as the trunk (no real calls)")
 }
 

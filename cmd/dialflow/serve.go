@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/dialflow/dialflow/api"
 	"github.com/dialflow/dialflow/dialer"
@@ -63,15 +64,20 @@ type server struct {
 	ua       *sip.UA
 	demo     *demoTrunk
 	pacer    *media.Pacer
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	errs     chan error
+	drain    time.Duration
+	log      *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	errs      chan error
 }
 
 // startServer opens the store, starts the SIP side, the dialer, the API and
 // the webhook sender. httpListener, when set, replaces cfg.HTTP (tests).
 func startServer(ctx context.Context, cfg serveConfig, log *slog.Logger, httpListener net.Listener) (_ *server, err error) {
-	s := &server{errs: make(chan error, 4)}
+	s := &server{errs: make(chan error, 4), drain: cfg.Drain, log: log}
 	defer func() {
 		if err != nil {
 			_ = s.close()
@@ -151,10 +157,24 @@ func startServer(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis
 	return s, nil
 }
 
-// close stops the API and webhooks, hangs up live calls, then closes the
-// SIP side and the store.
+// close lets live calls finish (up to the drain bound) without starting
+// new ones, stops the API and webhooks, hangs up what is left, then closes
+// the SIP side and the store. It is safe to call more than once.
 func (s *server) close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.shutdown() })
+	return s.closeErr
+}
+
+func (s *server) shutdown() error {
 	var errs []error
+	if s.dialer != nil && s.drain > 0 {
+		// Stop dialing and let live calls finish, up to the bound.
+		ctx, cancel := context.WithTimeout(context.Background(), s.drain)
+		if n := s.dialer.Drain(ctx); n > 0 {
+			s.log.Warn("shutdown: hanging up calls still live after the drain bound", "calls", n, "bound", s.drain)
+		}
+		cancel()
+	}
 	if s.cancel != nil {
 		s.cancel()
 		s.wg.Wait()

@@ -41,6 +41,7 @@ func startTestServer(t *testing.T, trunk string, mutate func(*serveConfig)) *tes
 	cfg.TTS = "tones"
 	cfg.Trunk = trunk
 	cfg.APIKeys = []string{"key-a"}
+	cfg.Drain = 2 * time.Second
 	if mutate != nil {
 		mutate(&cfg)
 	}
