@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dialflow/dialflow/media"
@@ -20,6 +21,8 @@ type StreamMedia struct {
 	conn  *net.UDPConn
 	pacer *media.Pacer
 	log   *slog.Logger
+
+	onAudio atomic.Pointer[func(pcm []int16)]
 
 	mu      sync.Mutex
 	stream  *media.Stream
@@ -62,7 +65,7 @@ func (m *StreamMedia) Start(n sdp.Media) error {
 	if err != nil {
 		return err
 	}
-	cfg := media.StreamConfig{Remote: n.Remote, Codec: codec, Pacer: m.pacer, Logger: m.log}
+	cfg := media.StreamConfig{Remote: n.Remote, Codec: codec, Pacer: m.pacer, Logger: m.log, OnAudio: m.audio}
 	if n.DTMF > 0 && n.DTMF < 128 {
 		cfg.EventPT = uint8(n.DTMF)
 	}
@@ -77,6 +80,23 @@ func (m *StreamMedia) Start(n sdp.Media) error {
 	m.stream = s
 	close(m.started)
 	return nil
+}
+
+// SetOnAudio sets (or with nil clears) the function that receives every
+// decoded received frame, from the receive goroutine; the slice is reused,
+// so copy what you keep, and do not block.
+func (m *StreamMedia) SetOnAudio(fn func(pcm []int16)) {
+	if fn == nil {
+		m.onAudio.Store(nil)
+		return
+	}
+	m.onAudio.Store(&fn)
+}
+
+func (m *StreamMedia) audio(pcm []int16) {
+	if fn := m.onAudio.Load(); fn != nil {
+		(*fn)(pcm)
+	}
 }
 
 // Stream returns the running stream, or nil before Start.

@@ -72,6 +72,7 @@ func (p *callPlacer) Place(ctx context.Context, c dialer.Call, prog dialer.Progr
 		p.log.Warn("recording not started", "call_id", c.ID, "err", err)
 	}
 	sc := newSessionCall(call, stream, prog, c.ID, c.Phone)
+	sc.ua, sc.caller = p.ua, c.Caller
 	defer sc.close()
 	s := session.New(sc, session.RendererFunc(func(ctx context.Context, pr flow.Prompt) ([]int16, error) {
 		return render(ctx, batch, pr)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"strings"
 	"sync"
 
@@ -16,14 +16,16 @@ import (
 // sessionCall adapts an answered sip.Call and its media stream to
 // session.Call. It owns one goroutine that relays digits.
 type sessionCall struct {
-	call  *sip.Call
-	media *media.Stream
-	prog  dialer.Progress
-	phone string
-	id    string // the dialer's call id, used in monitor data
-	keys  chan session.Key
-	stop  chan struct{}
-	wg    sync.WaitGroup
+	call   *sip.Call
+	ua     *sip.UA // places the second leg of a bridged transfer
+	caller string
+	media  *media.Stream
+	prog   dialer.Progress
+	phone  string
+	id     string // the dialer's call id, used in monitor data
+	keys   chan session.Key
+	stop   chan struct{}
+	wg     sync.WaitGroup
 }
 
 var _ session.Call = (*sessionCall)(nil)
@@ -86,13 +88,18 @@ func (sc *sessionCall) Keys() <-chan session.Key         { return sc.keys }
 func (sc *sessionCall) Done() <-chan struct{}            { return sc.call.Done() }
 func (sc *sessionCall) Hangup(ctx context.Context) error { return sc.call.Hangup(ctx) }
 
-// Transfer sends a blind REFER. Bridged transfers are not built yet: a
-// bridge request fails with transfer_status failed.
+// Transfer moves the call: a blind REFER (mode refer), a second leg bridged
+// through the engine (mode bridge), or REFER first and a bridge when the
+// far end refuses the REFER (mode auto).
 func (sc *sessionCall) Transfer(ctx context.Context, t flow.Transfer) (string, error) {
+	dest := sc.phone + " " + strings.TrimPrefix(t.Destination, "Ext:")
+	sc.prog.Leg(dialer.Monitor{UUID: sc.id + "-transfer", Type: "transfer", Dest: dest})
 	if t.Mode == flow.ModeBridge {
-		return flow.TransferFailed, fmt.Errorf("bridged transfer is not supported yet")
+		return sc.bridge(ctx, t.Destination)
 	}
-	sc.prog.Leg(dialer.Monitor{UUID: sc.id + "-transfer", Type: "transfer", Dest: sc.phone + " " + strings.TrimPrefix(t.Destination, "Ext:")})
 	st, err := sc.call.Transfer(ctx, t.Destination, nil)
+	if t.Mode == flow.ModeAuto && errors.Is(err, sip.ErrTransferRefused) {
+		return sc.bridge(ctx, t.Destination)
+	}
 	return st, err
 }
