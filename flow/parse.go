@@ -220,20 +220,23 @@ func (p *parser) boolean(v any, path string) bool {
 	return false
 }
 
-// integer accepts a JSON integer or a string holding one.
-func (p *parser) integer(v any, path string) (int, bool) {
-	var s string
+// numeric returns the text of a JSON number or of a string (trimmed), the
+// two forms the seed API uses for numbers.
+func numeric(v any) (string, bool) {
 	switch n := v.(type) {
 	case json.Number:
-		s = n.String()
+		return n.String(), true
 	case string:
-		s = strings.TrimSpace(n)
-	default:
-		p.addf(path, "must be an integer, not %s", typeName(v))
-		return 0, false
+		return strings.TrimSpace(n), true
 	}
+	return "", false
+}
+
+// integer accepts a JSON integer or a string holding one.
+func (p *parser) integer(v any, path string) (int, bool) {
+	s, ok := numeric(v)
 	i, err := strconv.ParseInt(s, 10, 32)
-	if err != nil {
+	if !ok || err != nil {
 		p.addf(path, "must be an integer, not %s", describe(v))
 		return 0, false
 	}
@@ -242,18 +245,9 @@ func (p *parser) integer(v any, path string) (int, bool) {
 
 // number accepts a JSON number or a numeric string.
 func (p *parser) number(v any, path string) (float64, bool) {
-	var s string
-	switch n := v.(type) {
-	case json.Number:
-		s = n.String()
-	case string:
-		s = strings.TrimSpace(n)
-	default:
-		p.addf(path, "must be a number, not %s", typeName(v))
-		return 0, false
-	}
+	s, ok := numeric(v)
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	if !ok || err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		p.addf(path, "must be a number, not %s", describe(v))
 		return 0, false
 	}
