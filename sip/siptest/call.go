@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dialflow/dialflow/media"
 	"github.com/dialflow/dialflow/media/sdp"
-	"github.com/dialflow/dialflow/sip/internal/rtpio"
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
 )
@@ -52,7 +52,7 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info I
 		p.emit(Event{Type: EventRejected, CallID: info.CallID, Code: 488})
 		return
 	}
-	conn, err := rtpio.Listen(p.addr.Addr(), 0, 0)
+	conn, err := media.ListenRTP(p.addr.Addr().String(), media.PortRange{})
 	if err != nil {
 		_ = dlg.Respond(500, "Server Internal Error", nil)
 		return
@@ -112,14 +112,31 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction, info I
 			p.log.Info("phone: cannot record", "err", err)
 		}
 	}
-	cfg := rtpio.Config{Conn: conn, Remote: m.Remote, Codec: m.Codec, DTMF: m.DTMF, Logger: p.log}
+	codec, err := media.CodecForPayloadType(m.Codec)
+	if err != nil {
+		_ = dlg.Respond(488, "Not Acceptable Here", nil)
+		return
+	}
+	// The phone never reads digits: no in-band detector on its side.
+	cfg := media.StreamConfig{Remote: m.Remote, Codec: codec, Logger: p.log, DisableInBand: true}
+	if m.DTMF > 0 && m.DTMF < 128 {
+		cfg.EventPT = uint8(m.DTMF)
+	}
 	if rec != nil {
 		cfg.OnAudio = rec.write
 		defer rec.close()
 	}
+	sess, err := media.NewStream(conn, cfg)
+	if err != nil {
+		_ = dlg.Respond(500, "Server Internal Error", nil)
+		return
+	}
 	connOwned = false
-	sess := rtpio.Start(cfg)
 	defer sess.Close()
+	if err := sess.Start(); err != nil {
+		_ = dlg.Respond(500, "Server Internal Error", nil)
+		return
+	}
 	if err := dlg.RespondSDP(c.localSDP); err != nil {
 		p.log.Info("phone: answer not acknowledged", "err", err)
 		p.emit(Event{Type: EventCancelled, CallID: c.id})
@@ -180,7 +197,7 @@ type action struct {
 }
 
 // talk runs the answered call: DTMF script, hang-up timer, REFER progress.
-func (p *Phone) talk(c *phoneCall, sess *rtpio.Session, s CallScript) {
+func (p *Phone) talk(c *phoneCall, sess *media.Stream, s CallScript) {
 	var plan []action
 	for _, st := range s.DTMF {
 		for i := 0; i < len(st.Keys); i++ {
@@ -254,7 +271,7 @@ func (p *Phone) hangup(c *phoneCall) {
 	p.emit(Event{Type: EventBye, CallID: c.id, By: "phone"})
 }
 
-func (p *Phone) sendKey(c *phoneCall, sess *rtpio.Session, key byte, method string, dur time.Duration) error {
+func (p *Phone) sendKey(c *phoneCall, sess *media.Stream, key byte, method string, dur time.Duration) error {
 	ctx := c.dlg.Context()
 	if method == MethodInfo {
 		req := sipmsg.NewRequest(sipmsg.INFO, c.dlg.InviteRequest.Contact().Address)
@@ -271,16 +288,10 @@ func (p *Phone) sendKey(c *phoneCall, sess *rtpio.Session, key byte, method stri
 		}
 		return nil
 	}
-	done, err := sess.SendDigit(key, dur, method == MethodInband)
-	if err != nil {
-		return err
+	if method == MethodInband {
+		return sess.SendDTMFInBand(ctx, rune(key), dur)
 	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sess.SendDTMF(ctx, rune(key), dur)
 }
 
 // notifyRefer reports transfer progress: 100 Trying, 180 Ringing, then the
