@@ -44,7 +44,7 @@ type Call struct {
 	referCh chan notifyEvent
 }
 
-// Media returns the call's media (an *RTPMedia unless Config.Media says
+// Media returns the call's media (a *StreamMedia unless Config.Media says
 // otherwise), already started on the negotiated codec.
 func (c *Call) Media() Media { return c.media }
 

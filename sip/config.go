@@ -45,7 +45,7 @@ type Config struct {
 	Username, Password string
 	// RTPPorts is the RTP port range of the built-in media.
 	RTPPorts PortRange
-	// Media opens the RTP side of each call; nil uses RTPMedia.
+	// Media opens the RTP side of each call; nil uses StreamMedia (a media.Stream per call).
 	Media MediaOpener
 	// UserAgent is the User-Agent header value (default "dialflow").
 	UserAgent string

@@ -9,7 +9,7 @@
 // Failed calls return a *CallError whose SIPStatus, Outcome and RetryAfter
 // methods let a dialer classify the outcome without importing this package.
 //
-// The RTP side is behind the small Media interface; RTPMedia is the built-in
+// The RTP side is behind the small Media interface; StreamMedia (media.Stream) is the built-in
 // implementation. The simulated phone used by tests and "dialflow phone" is
 // in the siptest subpackage.
 //

@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"fmt"
+	"github.com/dialflow/dialflow/media"
 	"net"
 	"net/netip"
 	"strings"
@@ -218,8 +219,8 @@ func TestLate2xxAndInDialogRequests(t *testing.T) {
 		t.Errorf("info answered %d", res.StatusCode)
 	}
 	select {
-	case d := <-r.c.Media().(*sip.RTPMedia).Digits():
-		if d.Key != '7' || d.Method != sip.DigitInfo {
+	case d := <-r.c.Media().(*sip.StreamMedia).Stream().Digits():
+		if d.Key != '7' || d.Method != media.SIPInfo {
 			t.Errorf("digit %+v", d)
 		}
 	case <-time.After(2 * time.Second):

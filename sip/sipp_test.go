@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"errors"
+	"github.com/dialflow/dialflow/media"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,15 +20,15 @@ func TestSippAnswerAndRFC4733(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial sipp: %v\n%s", err, r.Out)
 	}
-	m := c.Media().(*sip.RTPMedia)
+	m := c.Media().(*sip.StreamMedia).Stream()
 	var got strings.Builder
 	for got.Len() < 3 {
 		select {
 		case d := <-m.Digits():
-			if d.Method != sip.DigitRFC4733 {
+			if d.Method != media.RFC4733 {
 				t.Errorf("digit %c by %s", d.Key, d.Method)
 			}
-			got.WriteByte(d.Key)
+			got.WriteRune(d.Key)
 		case <-ctx.Done():
 			t.Fatalf("digits so far %q", got.String())
 		}

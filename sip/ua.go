@@ -53,7 +53,7 @@ func NewUA(cfg Config) (*UA, error) {
 	}
 	u := &UA{cfg: c, log: c.Logger, calls: map[string]*Call{}, byCallID: map[string]*Call{}, openMed: c.Media}
 	if u.openMed == nil {
-		u.openMed = OpenRTPMedia
+		u.openMed = StreamMediaOpener(nil, c.Logger)
 	}
 	if c.Trunk != "" {
 		_ = sipmsg.ParseUri(c.Trunk, &u.trunk)

@@ -2,6 +2,7 @@ package sip_test
 
 import (
 	"errors"
+	"github.com/dialflow/dialflow/media"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,8 @@ func TestAnswerAndDTMFByEachMethod(t *testing.T) {
 			if inv.To != "+15551230000" || inv.From != "+15550001111" {
 				t.Errorf("phone saw to=%q from=%q", inv.To, inv.From)
 			}
-			m := c.Media().(*sip.RTPMedia)
-			want := map[string]string{siptest.MethodRFC4733: sip.DigitRFC4733, siptest.MethodInband: sip.DigitInband, siptest.MethodInfo: sip.DigitInfo}[method]
+			m := c.Media().(*sip.StreamMedia).Stream()
+			want := map[string]media.DTMFMethod{siptest.MethodRFC4733: media.RFC4733, siptest.MethodInband: media.InBand, siptest.MethodInfo: media.SIPInfo}[method]
 			var got []string
 			for len(got) < 4 {
 				select {

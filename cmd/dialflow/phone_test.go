@@ -57,7 +57,7 @@ func TestPhoneCommandAnswersSendsDTMFAndHangsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := c.Media().(*sip.RTPMedia)
+	m := c.Media().(*sip.StreamMedia).Stream()
 	go m.Play(dctx, make([]int16, 8000)) // one second of audio for the recording
 	var keys string
 	for len(keys) < 2 {
