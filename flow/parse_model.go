@@ -12,9 +12,7 @@ func (p *parser) request(v any) *Request {
 	if !ok {
 		return req
 	}
-	if x, ok := m["requestId"]; ok {
-		req.RequestID = p.str(x, "requestId")
-	}
+	p.strField(m, "", "requestId", &req.RequestID)
 	if x, ok := m["destinations"]; ok {
 		if arr, ok := p.array(x, "destinations"); ok {
 			req.Destinations = make([]Destination, len(arr))
@@ -29,9 +27,7 @@ func (p *parser) request(v any) *Request {
 	if x, ok := m["callFlow"]; ok {
 		req.CallFlow = *p.flow(x, "callFlow")
 	}
-	if x, ok := m["callbackUrl"]; ok {
-		req.CallbackURL = p.str(x, "callbackUrl")
-	}
+	p.strField(m, "", "callbackUrl", &req.CallbackURL)
 	if x, ok := m["retry"]; ok {
 		req.Retry = p.retry(x, "retry")
 	}
@@ -50,12 +46,8 @@ func (p *parser) destination(v any, path string) Destination {
 	if !ok {
 		return d
 	}
-	if x, ok := m["phone"]; ok {
-		d.Phone = p.str(x, join(path, "phone"))
-	}
-	if x, ok := m["caller"]; ok {
-		d.Caller = p.str(x, join(path, "caller"))
-	}
+	p.strField(m, path, "phone", &d.Phone)
+	p.strField(m, path, "caller", &d.Caller)
 	if x, ok := m["properties"]; ok {
 		pp := join(path, "properties")
 		props, ok := x.(map[string]any)
@@ -140,16 +132,12 @@ func (p *parser) step(v any, path string) Step {
 	if !ok {
 		return s
 	}
-	if x, ok := m["name"]; ok {
-		s.Name = p.str(x, join(path, "name"))
-	}
+	p.strField(m, path, "name", &s.Name)
 	if x, ok := m["message"]; ok {
 		s.Message = p.message(x, join(path, "message"))
 	}
 	p.intField(m, path, "loop", &s.Loop)
-	if x, ok := m["audio"]; ok {
-		s.Audio = p.str(x, join(path, "audio"))
-	}
+	p.strField(m, path, "audio", &s.Audio)
 	p.intField(m, path, "maxRetries", &s.MaxRetries)
 	if x, ok := m["branches"]; ok {
 		bp := join(path, "branches")
@@ -164,18 +152,12 @@ func (p *parser) step(v any, path string) Step {
 	if x, ok := m["timeout"]; ok {
 		s.Timeout = p.seconds(x, join(path, "timeout"))
 	}
-	if x, ok := m["finishOnKey"]; ok {
-		s.FinishOnKey = p.str(x, join(path, "finishOnKey"))
-	}
+	p.strField(m, path, "finishOnKey", &s.FinishOnKey)
 	if x, ok := m["interDigitTimeout"]; ok {
 		s.InterDigitTimeout = p.seconds(x, join(path, "interDigitTimeout"))
 	}
-	if x, ok := m["destination"]; ok {
-		s.Destination = p.str(x, join(path, "destination"))
-	}
-	if x, ok := m["mode"]; ok {
-		s.Mode = p.str(x, join(path, "mode"))
-	}
+	p.strField(m, path, "destination", &s.Destination)
+	p.strField(m, path, "mode", &s.Mode)
 	if x, ok := m["seconds"]; ok {
 		if f, ok := p.number(x, join(path, "seconds")); ok {
 			s.Seconds = f
@@ -184,6 +166,13 @@ func (p *parser) step(v any, path string) Step {
 		}
 	}
 	return s
+}
+
+// strField reads an optional string member into dst.
+func (p *parser) strField(m map[string]any, path, key string, dst *string) {
+	if x, ok := m[key]; ok {
+		*dst = p.str(x, join(path, key))
+	}
 }
 
 // intField reads an optional integer member; a bad value becomes -1 so that
@@ -206,9 +195,7 @@ func (p *parser) message(v any, path string) *Message {
 	if !ok {
 		return msg
 	}
-	if x, ok := m["msg"]; ok {
-		msg.Msg = p.str(x, join(path, "msg"))
-	}
+	p.strField(m, path, "msg", &msg.Msg)
 	if x, ok := m["lang"]; ok {
 		msg.Lang = p.str(x, join(path, "lang"))
 	} else if x, ok := m["language"]; ok {
@@ -229,9 +216,7 @@ func (p *parser) message(v any, path string) *Message {
 			msg.Rate = &n
 		}
 	}
-	if x, ok := m["gender"]; ok {
-		msg.Gender = p.str(x, join(path, "gender"))
-	}
+	p.strField(m, path, "gender", &msg.Gender)
 	return msg
 }
 
