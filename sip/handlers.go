@@ -44,8 +44,10 @@ func (u *UA) onNotify(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
 		return
 	}
-	respond(tx, req, 200, "OK", nil)
+	// Hand the progress over before answering: the notifier sends its next
+	// NOTIFY only after this 200, so the transfer sees them in order.
 	c.notify(req)
+	respond(tx, req, 200, "OK", nil)
 }
 
 func (u *UA) onInfo(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
