@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dialflow/dialflow/internal/loadphone"
 	"github.com/dialflow/dialflow/sip/siptest"
 )
 
@@ -31,6 +32,10 @@ func runPhone(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	user := fs.String("user", "", "demand digest authentication with this user")
 	password := fs.String("password", "", "password for --user")
 	verbose := fs.Bool("v", false, "log SIP details to stderr")
+	load := fs.Bool("load", false, "load mode: answer many calls cheaply on one RTP socket, press --load-digit once per call, print progress and a measurement report as JSON lines")
+	loadDigit := fs.String("load-digit", "1:21s", "load mode: key and delay after the answer, KEY:DURATION")
+	loadAudio := fs.Bool("load-audio", true, "load mode: send silence every 20 ms like a handset (false: only the press)")
+	loadLoss := fs.Float64("load-loss", 0, "load mode: drop this fraction of the phone's own RTP packets at random (0..1)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: dialflow phone --listen ADDR [--answer-after 1s] [--reject busy|decline] [--no-answer]\n"+
 			"                      [--dtmf \"2s:1,5s:0\"] [--dtmf-method rfc4733|inband|info] [--hangup-after 20s] [--record heard.wav]\n\n"+
@@ -43,6 +48,15 @@ func runPhone(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 0 {
 		fmt.Fprintf(stderr, "phone: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
+	}
+	if *load {
+		key, after, err := parseLoadDigit(*loadDigit)
+		if err != nil {
+			fmt.Fprintf(stderr, "phone: --load-digit: %v\n", err)
+			return errUsage
+		}
+		return runLoadPhone(ctx, loadphone.Config{Listen: *listen, RingFor: *answerAfter, Digit: key, DigitAfter: after,
+			SendAudio: *loadAudio, Loss: *loadLoss, MaxCall: *hangupAfter}, stdout, stderr)
 	}
 	steps, err := siptest.ParseDTMFScript(*dtmf)
 	if err != nil {
