@@ -30,6 +30,9 @@ type serveConfig struct {
 	// Drain bounds how long a shutdown waits for live calls to finish
 	// before hanging them up.
 	Drain time.Duration
+	// Pprof, when set, serves net/http/pprof on this address (profiling
+	// load runs); empty means off.
+	Pprof string
 }
 
 // defaultServeConfig holds the embedded defaults `make run` uses.
@@ -75,6 +78,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Data, "data", c.Data, "directory for the database, recordings and the TTS cache")
 	fs.StringVar(&c.TTS, "tts", c.TTS, "text-to-speech engine: espeak or tones (deterministic test tones)")
 	fs.DurationVar(&c.Drain, "drain-timeout", c.Drain, "on shutdown, how long live calls may finish before they are hung up")
+	fs.StringVar(&c.Pprof, "pprof", c.Pprof, "serve Go profiles (net/http/pprof) on this address, e.g. 127.0.0.1:6060 (empty: off)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "use an in-process simulated phone as the trunk (no real calls)")
 }
 

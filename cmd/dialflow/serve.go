@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -64,6 +65,7 @@ type server struct {
 	ua       *sip.UA
 	demo     *demoTrunk
 	pacer    *media.Pacer
+	pprof    *http.Server
 	drain    time.Duration
 	log      *slog.Logger
 
@@ -149,6 +151,11 @@ func startServer(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis
 		return nil, err
 	}
 	s.httpAddr = srv.Addr()
+	if cfg.Pprof != "" {
+		if s.pprof, err = startPprof(cfg.Pprof, log); err != nil {
+			return nil, err
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
 	s.wg.Add(2)
@@ -184,6 +191,9 @@ func (s *server) shutdown() error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if s.pprof != nil {
+		errs = append(errs, s.pprof.Close())
 	}
 	if s.dialer != nil {
 		errs = append(errs, s.dialer.Close())

@@ -252,8 +252,9 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	p.agg.Invites++
+	p.agg.lastInv = time.Now()
 	if p.agg.firstInv.IsZero() {
-		p.agg.firstInv = time.Now()
+		p.agg.firstInv = p.agg.lastInv
 	}
 	p.active++
 	p.wg.Add(1)
@@ -302,7 +303,6 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		c.tx.digitAt = now.Add(p.cfg.DigitAfter)
 	}
 	p.agg.Answered++
-	p.agg.lastAnsw = now
 	p.mu.Unlock()
 	if err := dlg.RespondSDP(answer); err != nil {
 		p.log.Info("loadphone: answer not acknowledged", "err", err)

@@ -107,8 +107,7 @@ type Report struct {
 	Ended    int `json:"ended"`
 	// ByeSent counts calls the phone hung up itself (MaxCall reached).
 	ByeSent int `json:"byeSent"`
-	// SetupRate is answered calls per second between the first INVITE and
-	// the last answer.
+	// SetupRate is INVITEs per second between the first and the last.
 	SetupRate float64 `json:"setupRate"`
 	// Packets and Frames count received RTP packets and audio frames;
 	// FramesLost is audio frames missing by timestamp, SeqGaps packets
@@ -150,7 +149,7 @@ type aggregate struct {
 	toRTP     []time.Duration
 	toPrompt  []time.Duration
 	firstInv  time.Time
-	lastAnsw  time.Time
+	lastInv   time.Time
 	maxLateNs int64
 }
 
@@ -183,8 +182,8 @@ func (a *aggregate) add(r *rxStats, answered time.Time) {
 
 func (a *aggregate) report() Report {
 	rep := a.Report
-	if rep.Answered > 1 && a.lastAnsw.After(a.firstInv) {
-		rep.SetupRate = float64(rep.Answered) / a.lastAnsw.Sub(a.firstInv).Seconds()
+	if rep.Invites > 1 && a.lastInv.After(a.firstInv) {
+		rep.SetupRate = float64(rep.Invites-1) / a.lastInv.Sub(a.firstInv).Seconds()
 	}
 	rep.Lateness = histQuantiles(a.late)
 	rep.Lateness.Max = ms(time.Duration(a.maxLateNs))
