@@ -12,7 +12,8 @@ import (
 // Call is the live call a session runs on.
 type Call interface {
 	// Play plays 8 kHz mono PCM and returns when it was played, or early
-	// (with ctx's error) when ctx ends; it must stop within a frame.
+	// (with ctx's error) when ctx ends; it must stop within a frame. pcm
+	// is shared (see Renderer): Play must not modify it.
 	Play(ctx context.Context, pcm []int16) error
 	// Keys delivers received DTMF digits, de-duplicated across methods. The
 	// channel is buffered: keys pressed while nobody reads are type-ahead.
@@ -27,7 +28,9 @@ type Call interface {
 }
 
 // Renderer turns a prompt into 8 kHz mono PCM: speech for a message, or a
-// loaded file for an audio prompt.
+// loaded file for an audio prompt. The PCM it returns may be shared with
+// other calls (a tts.Cache hands every call the same slice of a prompt), so
+// the session and its Call only read it; nothing may modify it.
 type Renderer interface {
 	Render(ctx context.Context, p flow.Prompt) ([]int16, error)
 }

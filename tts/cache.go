@@ -1,6 +1,7 @@
 package tts
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -21,6 +22,15 @@ import (
 // DefaultCacheBytes is the cache's size bound when NewCache gets 0.
 const DefaultCacheBytes = 256 << 20
 
+// DefaultMemoryBytes bounds the cache's in-memory layer of decoded renders
+// unless WithMemoryBytes says otherwise.
+const DefaultMemoryBytes = 64 << 20
+
+// memoryTouchEvery is how often a render served from memory refreshes its
+// file's modification time, so the disk's LRU eviction still sees it used
+// without a system call on every hit.
+const memoryTouchEvery = time.Minute
+
 // cacheExt names finished cache files; anything else in the directory
 // (such as another process's temporary file) is left alone by reads.
 const cacheExt = ".pcm"
@@ -31,18 +41,50 @@ const cacheExt = ".pcm"
 // partial file. Concurrent renders of one key in this process run the
 // engine once. The directory is kept under a size bound by evicting the
 // least recently used files. A Cache is safe for concurrent use.
+//
+// In front of the directory, decoded renders are kept in memory (least
+// recently used first out, bounded in bytes; see WithMemoryBytes), and
+// every caller asking for the same render gets the same slice: the PCM
+// Synthesize returns is shared and must not be modified.
 type Cache struct {
 	next     Synthesizer
 	dir      string
 	engine   string
 	maxBytes int64
+	memMax   int64
 
 	mu       sync.Mutex
 	inflight map[string]*flight
 	size     int64
 	tmpSeq   int64
 
+	// memMu guards the in-memory layer: mem indexes lru, whose front is
+	// the most recently used render.
+	memMu    sync.Mutex
+	mem      map[string]*list.Element
+	lru      list.List
+	memBytes int64
+
 	hits, misses, evictions, writeErrs, corrupt atomic.Int64
+	memHits, memEvictions                       atomic.Int64
+}
+
+// memEntry is one decoded render held in memory.
+type memEntry struct {
+	key     string
+	pcm     []int16
+	touched time.Time // last refresh of the file's modification time
+}
+
+// CacheOption configures NewCache.
+type CacheOption func(*Cache)
+
+// WithMemoryBytes bounds the in-memory layer of decoded renders to n bytes
+// of PCM (2 bytes a sample); n <= 0 turns the layer off, so every hit reads
+// and decodes the file. Without this option the bound is
+// DefaultMemoryBytes.
+func WithMemoryBytes(n int64) CacheOption {
+	return func(c *Cache) { c.memMax = max(n, 0) }
 }
 
 type flight struct {
@@ -53,8 +95,17 @@ type flight struct {
 
 // CacheStats are the cache's counters since it was opened.
 type CacheStats struct {
-	// Hits counts renders served from disk or from a render in flight.
+	// Hits counts renders served from memory, from disk or from a render
+	// in flight.
 	Hits int64
+	// MemoryHits counts the Hits served from the in-memory layer, without
+	// touching the disk.
+	MemoryHits int64
+	// MemoryEvictions counts renders dropped from memory to keep under
+	// its bound (their files stay on disk).
+	MemoryEvictions int64
+	// MemoryBytes is the PCM held in memory now.
+	MemoryBytes int64
 	// Misses counts renders that ran the wrapped engine.
 	Misses int64
 	// Evictions counts files removed to keep under the size bound.
@@ -69,8 +120,9 @@ type CacheStats struct {
 
 // NewCache wraps next with a disk cache in dir holding at most maxBytes
 // (0 means DefaultCacheBytes). engine names the wrapped engine in the
-// cache key, so two engines never share renders.
-func NewCache(next Synthesizer, dir, engine string, maxBytes int64) (*Cache, error) {
+// cache key, so two engines never share renders. Options tune the
+// in-memory layer.
+func NewCache(next Synthesizer, dir, engine string, maxBytes int64, opts ...CacheOption) (*Cache, error) {
 	if next == nil {
 		return nil, fmt.Errorf("tts cache: no engine")
 	}
@@ -80,7 +132,11 @@ func NewCache(next Synthesizer, dir, engine string, maxBytes int64) (*Cache, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("tts cache: %w", err)
 	}
-	c := &Cache{next: next, dir: dir, engine: engine, maxBytes: maxBytes, inflight: map[string]*flight{}}
+	c := &Cache{next: next, dir: dir, engine: engine, maxBytes: maxBytes, memMax: DefaultMemoryBytes,
+		inflight: map[string]*flight{}, mem: map[string]*list.Element{}}
+	for _, o := range opts {
+		o(c)
+	}
 	_, c.size = c.scan()
 	return c, nil
 }
@@ -97,6 +153,8 @@ func Key(engine string, v Voice, text string) string {
 func (c *Cache) path(key string) string { return filepath.Join(c.dir, key[:2], key+cacheExt) }
 
 // Synthesize returns the cached render or renders it once and stores it.
+// The returned PCM is shared with every other caller of the same render
+// (and kept by the cache): it must not be modified.
 func (c *Cache) Synthesize(ctx context.Context, text string, v Voice) ([]int16, error) {
 	if err := CheckText(text); err != nil {
 		return nil, err
@@ -106,9 +164,14 @@ func (c *Cache) Synthesize(ctx context.Context, text string, v Voice) ([]int16, 
 		return nil, err
 	}
 	key := Key(c.engine, v, text)
+	if pcm, ok := c.memGet(key); ok {
+		c.hits.Add(1)
+		c.memHits.Add(1)
+		return pcm, nil
+	}
 	if pcm, ok := c.read(key); ok {
 		c.hits.Add(1)
-		return pcm, nil
+		return c.memPut(key, pcm), nil
 	}
 	c.mu.Lock()
 	if f, ok := c.inflight[key]; ok {
@@ -134,15 +197,16 @@ func (c *Cache) Synthesize(ctx context.Context, text string, v Voice) ([]int16, 
 	// A flight that ended between the first read and the lock above has
 	// stored its render: look again before running the engine.
 	if pcm, ok := c.read(key); ok {
-		f.pcm = pcm
+		f.pcm = c.memPut(key, pcm)
 		c.finish(key, f)
 		c.hits.Add(1)
-		return pcm, nil
+		return f.pcm, nil
 	}
 	c.misses.Add(1)
 	f.pcm, f.err = c.next.Synthesize(ctx, text, v)
 	if f.err == nil {
 		c.write(key, f.pcm)
+		f.pcm = c.memPut(key, f.pcm)
 	}
 	c.finish(key, f)
 	return f.pcm, f.err
@@ -157,6 +221,65 @@ func (c *Cache) finish(key string, f *flight) {
 	delete(c.inflight, key)
 	c.mu.Unlock()
 	close(f.done)
+}
+
+// pcmBytes is what a render costs in memory: its whole backing array.
+func pcmBytes(pcm []int16) int64 { return 2 * int64(cap(pcm)) }
+
+// memGet returns the render held in memory, marking it most recently
+// used. Now and then it refreshes the file's modification time so the
+// disk eviction does not take a render that is hot in memory for cold.
+func (c *Cache) memGet(key string) ([]int16, bool) {
+	if c.memMax == 0 {
+		return nil, false
+	}
+	c.memMu.Lock()
+	el, ok := c.mem[key]
+	if !ok {
+		c.memMu.Unlock()
+		return nil, false
+	}
+	c.lru.MoveToFront(el)
+	e := el.Value.(*memEntry)
+	pcm := e.pcm
+	now := time.Now()
+	touch := now.Sub(e.touched) >= memoryTouchEvery
+	if touch {
+		e.touched = now
+	}
+	c.memMu.Unlock()
+	if touch {
+		_ = os.Chtimes(c.path(key), now, now) // a file already evicted stays gone
+	}
+	return pcm, true
+}
+
+// memPut stores a render in memory and returns the slice callers must
+// share: the one already held when another caller stored the same render
+// first, else pcm. A render larger than the whole bound is not kept.
+// Least recently used renders leave until the layer fits its bound.
+func (c *Cache) memPut(key string, pcm []int16) []int16 {
+	n := pcmBytes(pcm)
+	if c.memMax == 0 || n == 0 || n > c.memMax {
+		return pcm
+	}
+	c.memMu.Lock()
+	defer c.memMu.Unlock()
+	if el, ok := c.mem[key]; ok {
+		c.lru.MoveToFront(el)
+		return el.Value.(*memEntry).pcm
+	}
+	c.mem[key] = c.lru.PushFront(&memEntry{key: key, pcm: pcm, touched: time.Now()})
+	c.memBytes += n
+	for c.memBytes > c.memMax {
+		el := c.lru.Back()
+		e := el.Value.(*memEntry)
+		c.lru.Remove(el)
+		delete(c.mem, e.key)
+		c.memBytes -= pcmBytes(e.pcm)
+		c.memEvictions.Add(1)
+	}
+	return pcm
 }
 
 // read loads a finished render. A file of odd length is corrupt: it is
@@ -284,8 +407,12 @@ func (c *Cache) Stats() CacheStats {
 	c.mu.Lock()
 	size := c.size
 	c.mu.Unlock()
+	c.memMu.Lock()
+	memBytes := c.memBytes
+	c.memMu.Unlock()
 	return CacheStats{
 		Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(),
 		WriteErrors: c.writeErrs.Load(), Corrupt: c.corrupt.Load(), Bytes: size,
+		MemoryHits: c.memHits.Load(), MemoryEvictions: c.memEvictions.Load(), MemoryBytes: memBytes,
 	}
 }

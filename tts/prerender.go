@@ -61,7 +61,8 @@ func Prerender(ctx context.Context, next Synthesizer, items []Item) *Batch {
 }
 
 // Synthesize returns a prerendered prompt, waiting for it if it is still
-// rendering, or renders it with the wrapped engine.
+// rendering, or renders it with the wrapped engine. The PCM is shared (with
+// the wrapped engine's other callers too): it must not be modified.
 func (b *Batch) Synthesize(ctx context.Context, text string, v Voice) ([]int16, error) {
 	if nv, err := v.Normalize(); err == nil {
 		b.mu.Lock()

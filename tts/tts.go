@@ -51,6 +51,10 @@ func (v Voice) Normalize() (Voice, error) {
 // media package's internal format. Implementations are safe for
 // concurrent use and return an error wrapping one of this package's
 // sentinels for bad text or an unsupported voice.
+//
+// The returned PCM is read-only: an implementation may hand the same slice
+// to many callers (Cache and Batch do), so callers must not modify it (copy
+// it first), and an implementation must not modify it after returning it.
 type Synthesizer interface {
 	Synthesize(ctx context.Context, text string, v Voice) ([]int16, error)
 }
