@@ -1,6 +1,7 @@
 package media
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +10,12 @@ import (
 // DefaultMaxBurst is how many frames a pacer sends back to back to catch up
 // after a late wake-up (100 ms). A longer stall skips frames instead.
 const DefaultMaxBurst = 5
+
+// PacerPhases is how many phases a pacer splits the 20 ms frame period
+// into (2 ms apart). Each stream belongs to one phase, so a pacer carrying
+// many streams sends a tenth of them every 2 ms instead of all of them at
+// once: no stream waits behind the whole population.
+const PacerPhases = 10
 
 // PacerConfig configures a Pacer. The zero value is valid.
 type PacerConfig struct {
@@ -20,6 +27,9 @@ type PacerConfig struct {
 	// last are skipped (streams advance their RTP timestamp over the gap and
 	// mark the next packet). Zero means DefaultMaxBurst.
 	MaxBurst int
+	// Workers is how many goroutines share the phases (phase k belongs to
+	// worker k mod Workers). Zero means GOMAXPROCS, capped at PacerPhases.
+	Workers int
 }
 
 // frameSender is what a pacer drives: one call per 20 ms frame. skipped is
@@ -28,19 +38,31 @@ type frameSender interface {
 	sendFrame(now time.Time, skipped int)
 }
 
+// phase is one slot of the frame period: its streams are due at
+// begin + offset + n × 20 ms.
+type phase struct {
+	offset  time.Duration
+	streams atomic.Pointer[[]frameSender] // copy on write under Pacer.mu
+	mu      sync.Mutex                    // guards n (one worker, or Step)
+	n       int64                         // frames sent (or skipped) since begin
+}
+
 // Pacer sends one frame of every attached stream every 20 ms, against
-// absolute deadlines (start + n × 20 ms) so timing never drifts. One pacer
-// goroutine can carry many streams; a stream created without a pacer gets
-// a private one. Start and Close own the goroutine.
+// absolute deadlines (start + phase offset + n × 20 ms) so timing never
+// drifts. Streams are spread over PacerPhases phases and the phases over a
+// few worker goroutines, so one pacer carries thousands of streams on all
+// cores. A stream created without a pacer gets a private one. Start and
+// Close own the goroutines.
 type Pacer struct {
 	now      func() time.Time
 	maxBurst int
+	workers  int
 
 	mu      sync.Mutex
-	streams atomic.Pointer[[]frameSender] // copy on write
+	phases  [PacerPhases]phase
+	all     []*phase // every phase, for Step
 	started bool
 	begin   time.Time
-	n       int64 // frames sent (or skipped) since begin
 	skipped atomic.Uint64
 
 	stop chan struct{}
@@ -49,19 +71,28 @@ type Pacer struct {
 
 // NewPacer returns a pacer; call Start to run it.
 func NewPacer(cfg PacerConfig) *Pacer {
-	p := &Pacer{now: cfg.Now, maxBurst: cfg.MaxBurst, stop: make(chan struct{})}
+	p := &Pacer{now: cfg.Now, maxBurst: cfg.MaxBurst, workers: cfg.Workers, stop: make(chan struct{})}
 	if p.now == nil {
 		p.now = time.Now
 	}
 	if p.maxBurst <= 0 {
 		p.maxBurst = DefaultMaxBurst
 	}
-	empty := []frameSender{}
-	p.streams.Store(&empty)
+	if p.workers <= 0 {
+		p.workers = runtime.GOMAXPROCS(0)
+	}
+	p.workers = min(p.workers, PacerPhases)
+	for i := range p.phases {
+		ph := &p.phases[i]
+		ph.offset = time.Duration(i) * FrameDuration / PacerPhases
+		empty := []frameSender{}
+		ph.streams.Store(&empty)
+		p.all = append(p.all, ph)
+	}
 	return p
 }
 
-// Start runs the pacer goroutine. Calling it twice is a no-op.
+// Start runs the worker goroutines. Calling it twice is a no-op.
 func (p *Pacer) Start() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -70,12 +101,18 @@ func (p *Pacer) Start() {
 	}
 	p.started = true
 	p.begin = p.now()
-	p.wg.Add(1)
-	go p.run()
+	for w := 0; w < p.workers; w++ {
+		var mine []*phase
+		for i := w; i < PacerPhases; i += p.workers {
+			mine = append(mine, &p.phases[i])
+		}
+		p.wg.Add(1)
+		go p.run(mine)
+	}
 }
 
-// Close stops the pacer goroutine and waits for it. Attached streams stop
-// sending; close them first.
+// Close stops the worker goroutines and waits for them. Attached streams
+// stop sending; close them first.
 func (p *Pacer) Close() error {
 	p.mu.Lock()
 	select {
@@ -89,36 +126,55 @@ func (p *Pacer) Close() error {
 }
 
 // FramesSkipped returns how many frame slots were skipped after stalls
-// longer than MaxBurst frames.
+// longer than MaxBurst frames (counted once per phase, not per stream).
 func (p *Pacer) FramesSkipped() uint64 { return p.skipped.Load() }
 
 // Streams returns how many streams are attached.
-func (p *Pacer) Streams() int { return len(*p.streams.Load()) }
+func (p *Pacer) Streams() int {
+	n := 0
+	for i := range p.phases {
+		n += len(*p.phases[i].streams.Load())
+	}
+	return n
+}
 
+// add attaches s to the phase with the fewest streams.
 func (p *Pacer) add(s frameSender) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	old := *p.streams.Load()
+	best := &p.phases[0]
+	for i := range p.phases {
+		if len(*p.phases[i].streams.Load()) < len(*best.streams.Load()) {
+			best = &p.phases[i]
+		}
+	}
+	old := *best.streams.Load()
 	next := make([]frameSender, len(old), len(old)+1)
 	copy(next, old)
 	next = append(next, s)
-	p.streams.Store(&next)
+	best.streams.Store(&next)
 }
 
 func (p *Pacer) remove(s frameSender) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	old := *p.streams.Load()
-	next := make([]frameSender, 0, len(old))
-	for _, x := range old {
-		if x != s {
-			next = append(next, x)
+	for i := range p.phases {
+		ph := &p.phases[i]
+		old := *ph.streams.Load()
+		for j, x := range old {
+			if x != s {
+				continue
+			}
+			next := make([]frameSender, 0, len(old)-1)
+			next = append(next, old[:j]...)
+			next = append(next, old[j+1:]...)
+			ph.streams.Store(&next)
+			return
 		}
 	}
-	p.streams.Store(&next)
 }
 
-func (p *Pacer) run() {
+func (p *Pacer) run(mine []*phase) {
 	defer p.wg.Done()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -128,43 +184,80 @@ func (p *Pacer) run() {
 			return
 		case <-t.C:
 		}
-		next := p.Step(p.now())
+		next := p.step(p.now(), mine)
 		t.Reset(time.Until(next))
 	}
 }
 
-// Step sends the frames that are due at now (normally one; a few after a
-// late wake-up; see MaxBurst) and returns the deadline of the next frame.
-// The pacer goroutine calls it; tests with a fake clock call it directly
-// (without Start, the first Step fixes the start time).
+// Step sends the frames that are due at now in every phase (normally one
+// per stream; a few after a late wake-up; see MaxBurst) and returns the
+// deadline of the next frame of any stream. Tests with a fake clock call
+// it directly instead of Start (the first Step fixes the start time).
 func (p *Pacer) Step(now time.Time) time.Time {
+	return p.step(now, p.all)
+}
+
+// step services phases and returns their earliest next deadline; when
+// none has streams, it returns the next frame period of the first.
+func (p *Pacer) step(now time.Time, phases []*phase) time.Time {
 	p.mu.Lock()
 	if !p.started && p.begin.IsZero() {
 		p.begin = now
 	}
 	begin := p.begin
-	due := int64(now.Sub(begin)/FrameDuration) + 1 // frames due by now
-	behind := due - p.n
+	p.mu.Unlock()
+	var next time.Time
+	for _, ph := range phases {
+		d, busy := p.stepPhase(now, begin, ph)
+		if busy && (next.IsZero() || d.Before(next)) {
+			next = d
+		}
+	}
+	if next.IsZero() {
+		// Nothing attached: look again one frame period later. A stream
+		// added meanwhile starts on its phase's schedule, without a burst.
+		ph := phases[0]
+		ph.mu.Lock()
+		next = begin.Add(ph.offset + time.Duration(ph.n)*FrameDuration)
+		ph.mu.Unlock()
+		if !next.After(now) {
+			next = now.Add(FrameDuration)
+		}
+	}
+	return next
+}
+
+// stepPhase sends one phase's due frames; busy reports whether the phase
+// has streams.
+func (p *Pacer) stepPhase(now, begin time.Time, ph *phase) (next time.Time, busy bool) {
+	ph.mu.Lock()
+	defer ph.mu.Unlock()
+	streams := *ph.streams.Load()
+	since := now.Sub(begin) - ph.offset
+	due := int64(0)
+	if since >= 0 {
+		due = int64(since/FrameDuration) + 1 // frames due by now
+	}
+	behind := due - ph.n
+	if len(streams) == 0 {
+		ph.n = max(ph.n, due)
+		return begin.Add(ph.offset + time.Duration(ph.n)*FrameDuration), false
+	}
 	skip := 0
 	if behind > int64(p.maxBurst) {
 		skip = int(behind - 1)
-		p.n += int64(skip)
+		ph.n += int64(skip)
 		behind = 1
 		p.skipped.Add(uint64(skip))
 	}
-	p.mu.Unlock()
-	streams := *p.streams.Load()
 	for i := int64(0); i < behind; i++ {
 		for _, s := range streams {
 			s.sendFrame(now, skip)
 		}
 		skip = 0
 	}
-	p.mu.Lock()
 	if behind > 0 {
-		p.n += behind
+		ph.n += behind
 	}
-	next := begin.Add(time.Duration(p.n) * FrameDuration)
-	p.mu.Unlock()
-	return next
+	return begin.Add(ph.offset + time.Duration(ph.n)*FrameDuration), true
 }

@@ -92,6 +92,32 @@ func (s *Stream) sendFrame(now time.Time, skipped int) {
 	}
 	sn.hdr.Timestamp += FrameSamples
 	sn.frameNo++
+	if s.poll != nil {
+		s.drain()
+	}
+}
+
+// maxDrain bounds the datagrams one frame slot takes from a stream's
+// socket, so a flooded stream cannot hold up the pacer; the rest wait in
+// the socket buffer for the next slot (a stream normally finds one).
+const maxDrain = 16
+
+// drain handles what arrived on the socket since the last frame (poll
+// mode), and reports an RFC 4733 press whose end packets were lost once
+// its timeout passes. It runs under sendMu.
+func (s *Stream) drain() {
+	r := s.rcv
+	now := s.now()
+	for i := 0; i < maxDrain; i++ {
+		b, src, ok := s.poll.next()
+		if !ok {
+			break
+		}
+		_ = r.datagram(b, src, now)
+	}
+	if _, pending := r.events.Pending(); pending {
+		r.events.Tick(now)
+	}
 }
 
 // sendEventPacket sends one telephone-event packet of the event in

@@ -53,6 +53,11 @@ type StreamConfig struct {
 	// receive goroutine (the slice is reused: copy what you keep). It must
 	// not block.
 	OnAudio func(pcm []int16)
+	// ReceiveGoroutine reads the socket on a goroutine of the stream's own
+	// instead of letting the pacer drain it every 20 ms (the default on
+	// Linux for UDP sockets: no goroutine and no wake-up per packet, at the
+	// price of up to one frame of added receive delay).
+	ReceiveGoroutine bool
 }
 
 // LatchPackets is how many consecutive valid RTP packets from one new
@@ -116,8 +121,10 @@ type Stream struct {
 
 	rec atomic.Pointer[Recorder]
 
-	// receive side: owned by the receive goroutine.
-	rcv *receiver
+	// receive side: owned by the receive goroutine, or in poll mode by the
+	// pacer goroutine under sendMu.
+	rcv  *receiver
+	poll *poller // non-nil: the pacer drains the socket (no receive goroutine)
 }
 
 // NewStream returns a stream that sends to cfg.Remote and reads from conn.
@@ -148,6 +155,9 @@ func NewStream(conn net.PacketConn, cfg StreamConfig) (*Stream, error) {
 		s.own = true
 	}
 	s.udp, _ = conn.(*net.UDPConn)
+	if s.udp != nil && !cfg.ReceiveGoroutine {
+		s.poll = newPoller(s.udp)
+	}
 	remote := unmap(cfg.Remote)
 	s.remote.Store(&remote)
 	n := cfg.DigitBuffer
@@ -172,8 +182,10 @@ func (s *Stream) Start() error {
 		return nil
 	}
 	s.started = true
-	s.wg.Add(1)
-	go s.receiveLoop()
+	if s.poll == nil {
+		s.wg.Add(1)
+		go s.receiveLoop()
+	}
 	s.pacer.add(s)
 	if s.own {
 		s.pacer.Start()

@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -492,5 +495,45 @@ func TestStreamCloseEndsPlaybackAndIsIdempotent(t *testing.T) {
 	}
 	if err := a.Start(); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Start after Close: %v", err)
+	}
+}
+
+// Both ways of receiving — drained by the pacer (the default on Linux) and
+// a receive goroutine per stream — deliver the same audio and digits.
+func TestStreamReceiveModes(t *testing.T) {
+	for _, goroutine := range []bool{false, true} {
+		t.Run(fmt.Sprintf("goroutine=%v", goroutine), func(t *testing.T) {
+			var heard atomic.Int64
+			a, b := pair(t, nil, func(c *StreamConfig) {
+				c.ReceiveGoroutine = goroutine
+				c.EventTimeout = 3 * time.Second
+				c.OnAudio = func(pcm []int16) {
+					for _, v := range pcm {
+						if v > 1000 || v < -1000 {
+							heard.Add(1)
+							return
+						}
+					}
+				}
+			})
+			if got := b.poll != nil; got == goroutine && runtime.GOOS == "linux" {
+				t.Fatalf("poll mode %v with ReceiveGoroutine=%v", got, goroutine)
+			}
+			if err := a.Play(context.Background(), Tone(440, 8000, 1600)); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.SendDTMF(context.Background(), '4', 60*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			if d := readDigits(t, b, 1)[0]; d.Key != '4' || d.Method != RFC4733 {
+				t.Fatalf("digit %+v", d)
+			}
+			if n := heard.Load(); n < 8 {
+				t.Fatalf("%d loud frames received of 10 sent", n)
+			}
+			if st := b.Stats(); st.Lost != 0 || st.PacketsReceived < 10 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
 	}
 }
