@@ -133,6 +133,11 @@ func orDur(d, def time.Duration) time.Duration {
 
 // progress is the Progress of one attempt; it enforces the ring timeout and
 // the maximum duration through the call's context.
+//
+// Answered does not wait for the store: its write runs on a goroutine so
+// that the flow starts playing at once. Every later write of the attempt
+// (Ringing, Step, and the end, which follows stop) first waits for that write
+// through awaitAnswered, so the stored rows and events keep the call's order.
 type progress struct {
 	d         *Dialer
 	lc        *liveCall
@@ -149,6 +154,19 @@ type progress struct {
 	maxDur   Timer
 	lastStep time.Time
 	monitors []Monitor
+	// answerWritten is closed when Answered's store write has finished; nil
+	// before Answered.
+	answerWritten chan struct{}
+}
+
+// awaitAnswered waits until Answered's store write, if any, has finished.
+func (p *progress) awaitAnswered() {
+	p.mu.Lock()
+	done := p.answerWritten
+	p.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }
 
 func (p *progress) ringTimeout() {
@@ -171,12 +189,15 @@ func (p *progress) Ringing() {
 	if again {
 		return
 	}
+	p.awaitAnswered()
 	if err := p.d.store.MarkAttempt(p.bg, p.attemptPK, StateRinging, p.d.clock.Now()); err != nil {
 		p.d.log.Error("store ringing", "attemptPK", p.attemptPK, "err", err)
 	}
 }
 
-// Answered records the answer, stops the ring timer and starts the maximum duration.
+// Answered stops the ring timer and starts the maximum duration, then
+// records the answer in the background: it returns without waiting for the
+// store, and the attempt's later writes wait for this one.
 func (p *progress) Answered() {
 	p.mu.Lock()
 	if p.answered || p.timedOut || p.stopped {
@@ -188,10 +209,15 @@ func (p *progress) Answered() {
 	p.maxDur = p.d.clock.AfterFunc(p.call.MaxDuration, p.maxDuration)
 	now := p.d.clock.Now()
 	p.lastStep = now
+	done := make(chan struct{})
+	p.answerWritten = done
 	p.mu.Unlock()
-	if err := p.d.store.MarkAttempt(p.bg, p.attemptPK, StateOngoing, now); err != nil {
-		p.d.log.Error("store answered", "attemptPK", p.attemptPK, "err", err)
-	}
+	go func() {
+		defer close(done)
+		if err := p.d.store.MarkAttempt(p.bg, p.attemptPK, StateOngoing, now); err != nil {
+			p.d.log.Error("store answered", "attemptPK", p.attemptPK, "err", err)
+		}
+	}()
 }
 
 // Step stores one step result and observes its duration.
@@ -202,6 +228,7 @@ func (p *progress) Step(r flow.StepResult) {
 	p.lastStep = now
 	p.mu.Unlock()
 	p.d.obs.StepDone(r.StepName, since)
+	p.awaitAnswered()
 	if err := p.d.store.AddStep(p.bg, p.attemptPK, r, now); err != nil {
 		p.d.log.Error("store step", "attemptPK", p.attemptPK, "err", err)
 	}
@@ -214,16 +241,20 @@ func (p *progress) Leg(m Monitor) {
 	p.mu.Unlock()
 }
 
-// stop ends the timers and returns what the call reached.
+// stop ends the timers, waits for Answered's store write (so the attempt's
+// end is stored after it and no write outlives the call) and returns what
+// the call reached.
 func (p *progress) stop() (answered bool, monitors []Monitor) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.stopped = true
 	p.ring.Stop()
 	if p.maxDur != nil {
 		p.maxDur.Stop()
 	}
-	return p.answered, p.monitors
+	answered, monitors = p.answered, p.monitors
+	p.mu.Unlock()
+	p.awaitAnswered()
+	return answered, monitors
 }
 
 // describeRecording measures a final recording; nil when it is unreadable.

@@ -38,8 +38,16 @@ type Options struct {
 }
 
 // DB is the SQLite store. It is safe for concurrent use.
+//
+// It holds two handles on the same file. Every write goes through w, which
+// has exactly one connection, so concurrent writers queue in Go (in
+// database/sql's connection wait, which honours the context) instead of
+// sleeping in SQLite's busy handler while they contend for the write lock.
+// Reads use the pooled, query-only db; in WAL mode they never wait for the
+// writer.
 type DB struct {
-	db     *sql.DB
+	db     *sql.DB // pooled read handle (query_only)
+	w      *sql.DB // the single write connection
 	path   string
 	log    *slog.Logger
 	unlock func()
@@ -65,20 +73,39 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("store open %s: %w", path, err)
 		}
 	}
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Set("_txlock", "immediate")
-	sdb, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := func(write bool) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout("+strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10)+")")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		if write {
+			q.Set("_txlock", "immediate")
+		} else {
+			q.Add("_pragma", "query_only(1)")
+		}
+		return "file:" + path + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(true))
 	if err != nil {
 		unlock()
 		return nil, fmt.Errorf("store open %s: %w", path, err)
 	}
+	// One connection: writers queue for it instead of for SQLite's lock.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	sdb, err := sql.Open("sqlite", dsn(false))
+	if err != nil {
+		w.Close()
+		unlock()
+		return nil, fmt.Errorf("store open %s: %w", path, err)
+	}
 	sdb.SetMaxOpenConns(8)
-	db := &DB{db: sdb, path: path, log: opts.Logger, unlock: unlock}
+	db := &DB{db: sdb, w: w, path: path, log: opts.Logger, unlock: unlock}
 	if err := db.init(ctx); err != nil {
 		sdb.Close()
+		w.Close()
 		unlock()
 		return nil, fmt.Errorf("store open %s: %w", path, classify(err))
 	}
@@ -101,14 +128,14 @@ func classify(err error) error {
 
 func (db *DB) init(ctx context.Context) error {
 	var mode string
-	if err := db.db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+	if err := db.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return fmt.Errorf("set WAL mode: %w", err)
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("set WAL mode: journal mode is %q", mode)
 	}
 	var check string
-	if err := db.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
+	if err := db.w.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
 		return fmt.Errorf("integrity check: %w", err)
 	}
 	if check != "ok" {
@@ -181,15 +208,18 @@ func (db *DB) Ping(ctx context.Context) error {
 // Close closes the database.
 func (db *DB) Close() error {
 	defer db.unlock()
-	if err := db.db.Close(); err != nil {
+	rerr, werr := db.db.Close(), db.w.Close()
+	if err := errors.Join(rerr, werr); err != nil {
 		return fmt.Errorf("store close: %w", err)
 	}
 	return nil
 }
 
-// inTx runs fn in an immediate transaction, committing when it returns nil.
+// inTx runs fn in an immediate transaction on the write connection,
+// committing when it returns nil. fn must use only tx: the write connection
+// is the only one, so any other write from fn would wait for itself.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.db.BeginTx(ctx, nil)
+	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

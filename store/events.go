@@ -109,7 +109,7 @@ func (db *DB) MarkDelivered(ctx context.Context, id string, attempts int, at tim
 
 // MarkRetry records a failed delivery and when to try again.
 func (db *DB) MarkRetry(ctx context.Context, id string, attempts int, next time.Time, lastErr string) error {
-	res, err := db.db.ExecContext(ctx, `UPDATE events SET attempts = ?, next_try_at = ?, last_error = ? WHERE event_id = ?`,
+	res, err := db.w.ExecContext(ctx, `UPDATE events SET attempts = ?, next_try_at = ?, last_error = ? WHERE event_id = ?`,
 		attempts, nanos(next), lastErr, id)
 	if err != nil {
 		return fmt.Errorf("mark retry: %w", err)
