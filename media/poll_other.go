@@ -14,3 +14,5 @@ type poller struct{}
 func newPoller(*net.UDPConn) *poller { return nil }
 
 func (*poller) next() ([]byte, netip.AddrPort, bool) { return nil, netip.AddrPort{}, false }
+
+func (*poller) send([]byte, netip.AddrPort) error { return nil }

@@ -165,7 +165,9 @@ func (s *Stream) writePacket(sn *sender, payloadLen int) {
 	sn.hdr.SequenceNumber++
 	pkt := sn.buf[:rtpHeaderSize+payloadLen]
 	dst := *s.remote.Load()
-	if s.udp != nil {
+	if s.poll != nil {
+		err = s.poll.send(pkt, dst)
+	} else if s.udp != nil {
 		_, err = s.udp.WriteToUDPAddrPort(pkt, dst)
 	} else {
 		_, err = s.conn.WriteTo(pkt, udpAddr(dst))

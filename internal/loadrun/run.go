@@ -99,6 +99,11 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 	if cfg.TTS == "" {
 		cfg.TTS = "espeak"
 	}
+	if cfg.ProfileDir != "" {
+		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	var rows []Row
 	for _, n := range cfg.Calls {
 		r, err := runLevel(ctx, cfg, n)
@@ -167,7 +172,7 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	if err != nil {
 		return row, err
 	}
-	defer os.RemoveAll(dir)
+	if os.Getenv("LOADRUN_KEEP") == "" { defer os.RemoveAll(dir) }
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
@@ -178,7 +183,11 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 		return row, err
 	}
 	defer phoneLog.Close()
-	phone, err := start(ctx, cfg.Bin, pw, phoneLog, "phone", "--load", "--listen", "127.0.0.1:0",
+	// The far end stands in for other machines: it runs at the lowest
+	// priority so that it takes only the CPU dialflow leaves (its kernel
+	// receive timestamps are taken when dialflow sends, so a busy phone
+	// does not colour the lateness).
+	phone, err := start(ctx, "nice", pw, phoneLog, "-n", "19", cfg.Bin, "phone", "--load", "--listen", "127.0.0.1:0",
 		"--answer-after", "500ms", "--load-digit", "1:21s", "--hangup-after", "90s",
 		"--load-loss", strconv.FormatFloat(cfg.Loss, 'f', -1, 64), "--load-audio="+strconv.FormatBool(cfg.Audio))
 	if err != nil {
@@ -268,7 +277,6 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	row.PhoneCores = cores(pwin[0], pwin[1])
 	_ = phone0
 	if cfg.ProfileDir != "" && prof != nil {
-		_ = os.MkdirAll(cfg.ProfileDir, 0o755)
 		_ = os.WriteFile(filepath.Join(cfg.ProfileDir, fmt.Sprintf("cpu-%d.pprof", n)), prof, 0o644)
 	}
 
@@ -312,6 +320,12 @@ func measure(ctx context.Context, cfg Config, pid, phonePid int, pprofAddr strin
 	pw[0], _ = sampleProc(phonePid)
 	if cfg.ProfileDir != "" {
 		secs := int(cfg.Window / time.Second)
+		go func() {
+			// An execution trace of the same window shows scheduling delays.
+			if tr, err := get(ctx, fmt.Sprintf("http://%s/debug/pprof/trace?seconds=2", pprofAddr)); err == nil {
+				_ = os.WriteFile(filepath.Join(cfg.ProfileDir, fmt.Sprintf("trace-%d.out", n)), tr, 0o644)
+			}
+		}()
 		prof, err = get(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pprofAddr, secs))
 		if err != nil {
 			return
