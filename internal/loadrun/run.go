@@ -172,7 +172,9 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	if err != nil {
 		return row, err
 	}
-	if os.Getenv("LOADRUN_KEEP") == "" { defer os.RemoveAll(dir) }
+	if os.Getenv("LOADRUN_KEEP") == "" {
+		defer os.RemoveAll(dir)
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 
