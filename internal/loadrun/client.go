@@ -69,16 +69,27 @@ type statusBody struct {
 	} `json:"details"`
 }
 
+// status reads every destination of the request, a page at a time.
 func (c client) status(ctx context.Context, id string) (statusBody, error) {
-	var st statusBody
-	b, code, err := c.do(ctx, http.MethodGet, "/status/"+id, nil)
-	if err != nil {
-		return st, err
+	var all statusBody
+	const page = 1000
+	for off := 0; ; off += page {
+		b, code, err := c.do(ctx, http.MethodGet, fmt.Sprintf("/status/%s?offset=%d&limit=%d", id, off, page), nil)
+		if err != nil {
+			return all, err
+		}
+		if code != http.StatusOK {
+			return all, fmt.Errorf("GET /status/%s: %d %s", id, code, bytes.TrimSpace(b))
+		}
+		var st statusBody
+		if err := json.Unmarshal(b, &st); err != nil {
+			return all, err
+		}
+		all.Details = append(all.Details, st.Details...)
+		if len(st.Details) < page {
+			return all, nil
+		}
 	}
-	if code != http.StatusOK {
-		return st, fmt.Errorf("GET /status/%s: %d %s", id, code, bytes.TrimSpace(b))
-	}
-	return st, json.Unmarshal(b, &st)
 }
 
 // request builds the load request: n destinations, each hearing the
