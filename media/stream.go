@@ -213,7 +213,12 @@ func (s *Stream) Close() error {
 	s.sendMu.Lock()
 	s.snd.closed = true
 	s.sendMu.Unlock()
-	err := s.conn.Close()
+	var err error
+	if s.poll != nil {
+		err = s.poll.close() // conn was closed when the poller took it over
+	} else {
+		err = s.conn.Close()
+	}
 	if started {
 		s.wg.Wait()
 	}

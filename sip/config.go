@@ -86,3 +86,8 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	return out, nil
 }
+
+// SIPReadBuffer is the receive buffer asked for the SIP UDP socket (4 MiB,
+// about 4000 responses of 1 KB in flight); the kernel caps it at
+// net.core.rmem_max.
+const SIPReadBuffer = 4 << 20

@@ -60,6 +60,12 @@ func NewUA(cfg Config) (*UA, error) {
 		u.hasTrk = true
 	}
 	u.udp, err = net.ListenPacket("udp", c.Listen)
+	if uc, ok := u.udp.(*net.UDPConn); ok && err == nil {
+		// A burst of answers (hundreds of 200 OKs at once) must wait in the
+		// socket, not be dropped and retransmitted 500 ms later. The kernel
+		// caps this at net.core.rmem_max.
+		_ = uc.SetReadBuffer(SIPReadBuffer)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sip listen udp %s: %w", c.Listen, err)
 	}

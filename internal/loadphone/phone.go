@@ -21,6 +21,7 @@ import (
 	"github.com/dialflow/dialflow/media/sdp"
 	"github.com/emiago/sipgo"
 	sipmsg "github.com/emiago/sipgo/sip"
+	"golang.org/x/sys/unix"
 )
 
 // Config configures a Phone.
@@ -54,7 +55,8 @@ type Phone struct {
 	srv  *sipgo.Server
 	dua  *sipgo.DialogUA
 	sip  net.PacketConn
-	rtp  *net.UDPConn
+	fd   int // the shared RTP socket, polled (see openSocket)
+	port int
 	addr netip.AddrPort
 
 	ctx    context.Context
@@ -109,6 +111,9 @@ func New(cfg Config) (*Phone, error) {
 		return nil, fmt.Errorf("loadphone: digit %q is not a DTMF key", cfg.Digit)
 	}
 	pc, err := net.ListenPacket("udp4", cfg.Listen)
+	if uc, ok := pc.(*net.UDPConn); ok && err == nil {
+		_ = uc.SetReadBuffer(sockBuffer)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loadphone listen %s: %w", cfg.Listen, err)
 	}
@@ -118,7 +123,7 @@ func New(cfg Config) (*Phone, error) {
 	if p.addr.Addr().IsUnspecified() {
 		p.addr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), p.addr.Port())
 	}
-	if p.rtp, err = openSocket(p.addr.Addr().String()); err != nil {
+	if p.fd, p.port, err = openSocket(p.addr.Addr().String()); err != nil {
 		pc.Close()
 		return nil, fmt.Errorf("loadphone rtp: %w", err)
 	}
@@ -129,7 +134,7 @@ func New(cfg Config) (*Phone, error) {
 		sipgo.WithUserAgentTransportLayerOptions(sipmsg.WithTransportLayerLogger(p.log)))
 	if err != nil {
 		pc.Close()
-		p.rtp.Close()
+		_ = unix.Close(p.fd)
 		return nil, fmt.Errorf("loadphone: %w", err)
 	}
 	p.srv, _ = sipgo.NewServer(p.ua, sipgo.WithServerLogger(p.log))
@@ -210,8 +215,8 @@ func (p *Phone) Close() error {
 	}
 	err := p.ua.Close()
 	p.sip.Close()
-	p.rtp.Close()
 	p.wg.Wait()
+	_ = unix.Close(p.fd)
 	return err
 }
 
@@ -295,7 +300,7 @@ func (p *Phone) runCall(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 	if !p.wait(dlg.Context(), p.cfg.RingFor) {
 		return
 	}
-	answer := sdp.Answer(sdp.Params{Addr: p.addr.Addr(), Port: p.rtp.LocalAddr().(*net.UDPAddr).Port}, m)
+	answer := sdp.Answer(sdp.Params{Addr: p.addr.Addr(), Port: p.port}, m)
 	now := time.Now()
 	p.mu.Lock()
 	c.answered = now

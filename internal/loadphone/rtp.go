@@ -2,14 +2,12 @@ package loadphone
 
 import (
 	"encoding/binary"
-	"errors"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
 	"unsafe"
 
-	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,38 +19,42 @@ const (
 )
 
 // openSocket opens the one UDP socket that carries every call's RTP, with
-// large buffers and kernel receive timestamps.
-func openSocket(host string) (*net.UDPConn, error) {
+// large buffers and kernel receive timestamps, and returns its descriptor
+// (outside the Go network poller: the phone polls it) and port.
+func openSocket(host string) (fd, port int, err error) {
 	addr, err := net.ResolveUDPAddr("udp4", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return nil, err
+		return -1, 0, err
 	}
 	c, err := net.ListenUDP("udp4", addr)
 	if err != nil {
-		return nil, err
+		return -1, 0, err
 	}
+	defer c.Close()
 	raw, err := c.SyscallConn()
 	if err != nil {
-		c.Close()
-		return nil, err
+		return -1, 0, err
 	}
+	fd = -1
 	var serr error
-	err = raw.Control(func(fd uintptr) {
+	err = raw.Control(func(f uintptr) {
 		for _, o := range [][2]int{{unix.SO_RCVBUFFORCE, unix.SO_RCVBUF}, {unix.SO_SNDBUFFORCE, unix.SO_SNDBUF}} {
-			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[0], sockBuffer) != nil {
-				_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, o[1], sockBuffer)
+			if unix.SetsockoptInt(int(f), unix.SOL_SOCKET, o[0], sockBuffer) != nil {
+				_ = unix.SetsockoptInt(int(f), unix.SOL_SOCKET, o[1], sockBuffer)
 			}
 		}
-		serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1)
+		if serr = unix.SetsockoptInt(int(f), unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); serr == nil {
+			fd, serr = unix.Dup(int(f))
+		}
 	})
 	if err == nil {
 		err = serr
 	}
 	if err != nil {
-		c.Close()
-		return nil, err
+		return -1, 0, err
 	}
-	return c, nil
+	unix.CloseOnExec(fd)
+	return fd, c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // kernelTime reads the SO_TIMESTAMPNS control message, or returns 0.
@@ -74,37 +76,69 @@ func kernelTime(oob []byte) int64 {
 	return 0
 }
 
-// receive reads every call's RTP until the socket closes.
+// pollEvery is how often the phone drains its socket. It never waits in
+// the kernel for a packet: a sleeping reader would make every sender pay
+// for waking it up, and dialflow's send cost is what the run measures.
+// Kernel timestamps keep arrival times exact regardless.
+const pollEvery = 2 * time.Millisecond
+
+// receive drains every call's RTP until the phone closes.
 func (p *Phone) receive() {
 	defer p.wg.Done()
-	pc := ipv4.NewPacketConn(p.rtp)
-	msgs := make([]ipv4.Message, batch)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, 1500)}
-		msgs[i].OOB = make([]byte, 128)
+	var (
+		hdrs [batch]unix.Mmsghdr
+		iovs [batch]unix.Iovec
+		bufs [batch][1500]byte
+		oobs [batch][128]byte
+		sas  [batch]unix.RawSockaddrAny
+	)
+	for i := range hdrs {
+		iovs[i].Base = &bufs[i][0]
+		iovs[i].SetLen(len(bufs[i]))
+		hdrs[i].Hdr.Iov = &iovs[i]
+		hdrs[i].Hdr.SetIovlen(1)
 	}
-	for {
-		n, err := pc.ReadBatch(msgs, 0)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+	for p.ctx.Err() == nil {
+		for {
+			for i := range hdrs {
+				hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&sas[i]))
+				hdrs[i].Hdr.Namelen = unix.SizeofSockaddrAny
+				hdrs[i].Hdr.Control = &oobs[i][0]
+				hdrs[i].Hdr.SetControllen(len(oobs[i]))
 			}
-			continue
+			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(p.fd), uintptr(unsafe.Pointer(&hdrs[0])), batch,
+				unix.MSG_DONTWAIT, 0, 0)
+			if e != 0 {
+				break
+			}
+			n := int(r)
+			now := time.Now().UnixNano()
+			for i := range hdrs[:n] {
+				h := &hdrs[i]
+				at := kernelTime(oobs[i][:h.Hdr.Controllen])
+				if at == 0 {
+					at = now
+				}
+				if sas[i].Addr.Family != unix.AF_INET {
+					p.malformed.Add(1)
+					continue
+				}
+				sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&sas[i]))
+				p.packet(netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), swap16(sa.Port)), bufs[i][:h.Len], at)
+			}
+			if n < batch {
+				break
+			}
 		}
-		now := time.Now().UnixNano()
-		for i := range msgs[:n] {
-			m := &msgs[i]
-			at := kernelTime(m.OOB[:m.NN])
-			if at == 0 {
-				at = now
-			}
-			ua, ok := m.Addr.(*net.UDPAddr)
-			if !ok {
-				continue
-			}
-			p.packet(ua.AddrPort(), m.Buffers[0][:m.N], at)
-		}
+		time.Sleep(pollEvery)
 	}
+}
+
+// swap16 converts a port between host order and the network order a
+// sockaddr holds in memory.
+func swap16(v uint16) uint16 {
+	b := (*[2]byte)(unsafe.Pointer(&v))
+	return uint16(b[0])<<8 | uint16(b[1])
 }
 
 // packet accounts one received datagram.
@@ -168,17 +202,33 @@ type txState struct {
 	evTS    uint32
 }
 
-// send paces every answered call's audio (silence) and its digit, one
-// batch per 20 ms tick against absolute deadlines.
+// send paces every answered call's audio (silence) and its digit, in
+// sendmmsg batches once per 20 ms tick against absolute deadlines.
 func (p *Phone) send() {
 	defer p.wg.Done()
-	pc := ipv4.NewPacketConn(p.rtp)
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	msgs := make([]ipv4.Message, batch)
-	bufs := make([][]byte, batch)
-	for i := range bufs {
-		bufs[i] = make([]byte, rtpHeader+frameBytes)
-		msgs[i].Buffers = [][]byte{nil}
+	var (
+		hdrs [batch]unix.Mmsghdr
+		iovs [batch]unix.Iovec
+		bufs [batch][rtpHeader + frameBytes]byte
+		sas  [batch]unix.RawSockaddrInet4
+	)
+	for i := range hdrs {
+		iovs[i].Base = &bufs[i][0]
+		hdrs[i].Hdr.Iov = &iovs[i]
+		hdrs[i].Hdr.SetIovlen(1)
+		hdrs[i].Hdr.Name = (*byte)(unsafe.Pointer(&sas[i]))
+		hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet4
+	}
+	flush := func(k int) {
+		for off := 0; off < k; {
+			r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(p.fd), uintptr(unsafe.Pointer(&hdrs[off])), uintptr(k-off), 0, 0, 0)
+			if e != 0 || r == 0 {
+				p.sendErrors.Add(uint64(k - off))
+				return
+			}
+			off += int(r)
+		}
 	}
 	var calls []*call
 	start := time.Now()
@@ -194,29 +244,19 @@ func (p *Phone) send() {
 		calls = p.answeredCalls(calls[:0])
 		k := 0
 		for _, c := range calls {
-			b, ok := p.nextPacket(c, now, bufs[k], rng)
+			b, ok := p.nextPacket(c, now, bufs[k][:], rng)
 			if !ok {
 				continue
 			}
-			msgs[k].Buffers[0], msgs[k].Addr = b, c.remote
+			iovs[k].SetLen(len(b))
+			sas[k] = unix.RawSockaddrInet4{Family: unix.AF_INET, Port: swap16(c.key.Port()), Addr: c.key.Addr().As4()}
 			if k++; k == batch {
-				p.flush(pc, msgs)
+				flush(k)
 				k = 0
 			}
 		}
-		p.flush(pc, msgs[:k])
+		flush(k)
 		t.Reset(time.Until(start.Add(time.Duration(n) * 20 * time.Millisecond)))
-	}
-}
-
-func (p *Phone) flush(pc *ipv4.PacketConn, msgs []ipv4.Message) {
-	for len(msgs) > 0 {
-		n, err := pc.WriteBatch(msgs, 0)
-		if err != nil {
-			p.sendErrors.Add(uint64(len(msgs)))
-			return
-		}
-		msgs = msgs[n:]
 	}
 }
 

@@ -43,6 +43,8 @@ type Config struct {
 	// Audio makes the far end send silence every 20 ms (a handset without
 	// VAD); otherwise it sends only its press.
 	Audio bool
+	// CPS caps dialflow's call attempts per second (0: no cap).
+	CPS float64
 	// TTS is dialflow's engine ("espeak" or "tones").
 	TTS string
 	// Window is how long CPU is measured while all calls are up.
@@ -219,7 +221,7 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	defer serveLog.Close()
 	const key = "load-run-key"
 	serve, err := start(ctx, cfg.Bin, io.Discard, serveLog, "serve", "--http", httpAddr, "--sip-listen", "127.0.0.1:0",
-		"--rtp-ports", "0", "--trunk", first.Trunk, "--capacity", strconv.Itoa(n), "--cps", "0", "--api-key", key,
+		"--rtp-ports", "0", "--trunk", first.Trunk, "--capacity", strconv.Itoa(n), "--cps", strconv.FormatFloat(cfg.CPS, 'f', -1, 64), "--api-key", key,
 		"--data", filepath.Join(dir, "data"), "--tts", cfg.TTS, "--drain-timeout", "5s", "--pprof", pprofAddr)
 	if err != nil {
 		return row, err
