@@ -127,17 +127,25 @@ func (d *ToneDetector) classify(pcm []int16) rune {
 	if n == 0 {
 		return 0
 	}
+	// Cheap gate first: both tones must reach dtmfMinPower and each adds
+	// half its Goertzel power to the mean power, so a quieter frame (most
+	// of a call: silence, pauses) cannot hold a digit.
+	var sum int64
+	for _, x := range pcm {
+		sum += int64(x) * int64(x)
+	}
+	energy := float64(sum) / (32768 * 32768) / float64(n) // mean power; a sine of amplitude a gives a²/2
+	if energy < dtmfMinPower {
+		return 0
+	}
 	var s1, s2 [8]float64
-	var energy float64
 	for _, x := range pcm {
 		v := float64(x) / 32768
-		energy += v * v
 		for i := range 8 {
 			s0 := v + d.coeff[i]*s1[i] - s2[i]
 			s2[i], s1[i] = s1[i], s0
 		}
 	}
-	energy /= float64(n) // mean power; a sine of amplitude a gives a²/2
 	var p [8]float64
 	scale := 4 / (float64(n) * float64(n))
 	for i := range 8 {

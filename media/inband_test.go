@@ -226,3 +226,17 @@ func TestToneDetectorNoFalseDigitsOnRealSpeech(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkToneDetectorSilence is the common case on a live call: the
+// caller says nothing, and the energy gate skips the Goertzel filters.
+func BenchmarkToneDetectorSilence(b *testing.B) {
+	d := NewToneDetector()
+	frame := make([]int16, FrameSamples)
+	for i := range frame {
+		frame[i] = int16(i%3) - 1 // line noise
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Frame(frame)
+	}
+}
