@@ -138,14 +138,35 @@ func (p *Pacer) Streams() int {
 	return n
 }
 
-// add attaches s to the phase with the fewest streams.
+// add attaches s to the phase whose next slot comes soonest among those
+// not much busier than the average, so a new stream's first packet (the
+// start of its prompt) goes out within a few milliseconds while the
+// phases stay balanced.
 func (p *Pacer) add(s frameSender) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	best := &p.phases[0]
+	total := 0
 	for i := range p.phases {
-		if len(*p.phases[i].streams.Load()) < len(*best.streams.Load()) {
-			best = &p.phases[i]
+		total += len(*p.phases[i].streams.Load())
+	}
+	limit := total/PacerPhases + total/(10*PacerPhases) + 1
+	var since time.Duration
+	if !p.begin.IsZero() {
+		since = p.now().Sub(p.begin)
+	}
+	var best *phase
+	var bestWait time.Duration
+	for i := range p.phases {
+		ph := &p.phases[i]
+		if len(*ph.streams.Load()) > limit {
+			continue
+		}
+		wait := (ph.offset - since) % FrameDuration
+		if wait < 0 {
+			wait += FrameDuration
+		}
+		if best == nil || wait < bestWait {
+			best, bestWait = ph, wait
 		}
 	}
 	old := *best.streams.Load()

@@ -165,3 +165,30 @@ func BenchmarkBuildAndMarshalPacket(b *testing.B) {
 		sn.hdr.Timestamp += FrameSamples
 	}
 }
+
+// A new stream joins the phase whose slot comes next, so its first packet
+// leaves within a phase step; many streams joining at once still spread
+// evenly over the phases.
+func TestPacerPhaseChoice(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	now := t0
+	p := NewPacer(PacerConfig{Now: func() time.Time { return now }})
+	p.Step(t0) // fixes the start
+	now = t0.Add(5 * time.Millisecond)
+	var first countSender
+	p.add(&first)
+	if n := len(*p.phases[3].streams.Load()); n != 1 {
+		t.Fatalf("5 ms into the period the stream went elsewhere (phase 3, due at 6 ms, has %d)", n)
+	}
+	for i := 0; i < 999; i++ {
+		p.add(&countSender{})
+	}
+	for i := range p.phases {
+		if n := len(*p.phases[i].streams.Load()); n > 112 {
+			t.Errorf("phase %d carries %d of 1000 streams", i, n)
+		}
+	}
+	if p.Streams() != 1000 {
+		t.Fatalf("streams %d", p.Streams())
+	}
+}
