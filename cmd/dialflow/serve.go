@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -46,6 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log.Info("scheduler", "gomaxprocs", oversubscribe(os.Getenv))
 	m, err := startServer(ctx, cfg, log, nil)
 	if err != nil {
 		return err
@@ -54,6 +56,23 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	<-ctx.Done()
 	log.Info("shutting down")
 	return m.close()
+}
+
+// oversubscribe gives the Go scheduler twice as many processors as the
+// process may use cores, unless GOMAXPROCS is set. The RTP pacer's workers
+// must get a processor within a millisecond or two; with one processor per
+// core, a garbage-collection mark phase (which takes a whole processor) or
+// a burst of SIP work can hold them off for tens of milliseconds, while
+// with more processors than cores the kernel time-slices the threads
+// instead. Measured in BENCHMARKS.md (2000 calls, 2 cores: send lateness
+// p99 from 16-25 ms down to about 6 ms). It returns the setting in force.
+func oversubscribe(getenv func(string) string) int {
+	if getenv("GOMAXPROCS") != "" {
+		return runtime.GOMAXPROCS(0)
+	}
+	n := 2 * runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(n)
+	return n
 }
 
 // server is a running dialflow: every part started by startServer, closed
