@@ -12,10 +12,10 @@ import (
 const DefaultMaxBurst = 5
 
 // PacerPhases is how many phases a pacer splits the 20 ms frame period
-// into (2 ms apart). Each stream belongs to one phase, so a pacer carrying
-// many streams sends a tenth of them every 2 ms instead of all of them at
-// once: no stream waits behind the whole population.
-const PacerPhases = 10
+// into (1 ms apart). Each stream belongs to one phase, so a pacer carrying
+// many streams sends a twentieth of them every millisecond instead of all
+// of them at once: no stream waits behind the whole population.
+const PacerPhases = 20
 
 // PacerConfig configures a Pacer. The zero value is valid.
 type PacerConfig struct {
