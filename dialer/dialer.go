@@ -68,7 +68,7 @@ type Dialer struct {
 	active       int
 	shrink       int
 	shrinkUntil  time.Time
-	lastDial     time.Time
+	nextDial     time.Time // earliest next attempt under the CPS cap
 	requests     map[int64]*reqState
 	live         map[int64]*liveCall
 	q            queue
@@ -329,11 +329,10 @@ func (d *Dialer) freeLocked(now time.Time) int {
 
 // cpsWaitLocked is how long the CPS cap delays the next attempt.
 func (d *Dialer) cpsWaitLocked(now time.Time) time.Duration {
-	if d.cfg.CallsPerSecond <= 0 || d.lastDial.IsZero() {
+	if d.cfg.CallsPerSecond <= 0 || d.nextDial.IsZero() {
 		return 0
 	}
-	gap := time.Duration(float64(time.Second) / d.cfg.CallsPerSecond)
-	return max(0, d.lastDial.Add(gap).Sub(now))
+	return max(0, d.nextDial.Sub(now))
 }
 
 // shrinkCapacity reacts to a capacity refusal.
@@ -351,7 +350,18 @@ func (d *Dialer) shrinkCapacity(now time.Time, backoff time.Duration) {
 // launchLocked takes a slot and starts the attempt's goroutine.
 func (d *Dialer) launchLocked(it *item, now time.Time) {
 	d.active++
-	d.lastDial = now
+	if d.cfg.CallsPerSecond > 0 {
+		// Keep the cadence: the next slot follows this attempt's planned
+		// time, not the moment the timer fired, so timer lateness does not
+		// lower the rate (it did by ~15% at 200 cps); after an idle spell
+		// the cadence restarts from now.
+		gap := time.Duration(float64(time.Second) / d.cfg.CallsPerSecond)
+		base := d.nextDial
+		if base.IsZero() || now.Sub(base) > gap {
+			base = now
+		}
+		d.nextDial = base.Add(gap)
+	}
 	it.req.live++
 	ctx, cancel := context.WithCancelCause(d.ctx)
 	lc := &liveCall{req: it.req, ctx: ctx, cancel: cancel, done: make(chan struct{})}

@@ -24,6 +24,7 @@ func main() {
 	loss := flag.Float64("loss", 0, "far end's random loss of its own packets (0..1)")
 	audio := flag.Bool("audio", true, "far end sends silence every 20 ms (false: only its key press)")
 	cps := flag.Float64("cps", 0, "dialflow's cap on call attempts per second (0: none)")
+	record := flag.Bool("record", false, "record every call (enableCallRecording)")
 	tts := flag.String("tts", "espeak", "dialflow's TTS engine: espeak or tones")
 	window := flag.Duration("window", 8*time.Second, "CPU measurement window while all calls are up")
 	profiles := flag.String("profiles", "", "write a CPU profile of dialflow per level into this directory")
@@ -40,7 +41,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rows, err := loadrun.Run(ctx, loadrun.Config{Bin: *bin, Calls: ns, Loss: *loss, Audio: *audio, CPS: *cps, TTS: *tts,
+	rows, err := loadrun.Run(ctx, loadrun.Config{Bin: *bin, Calls: ns, Loss: *loss, Audio: *audio, CPS: *cps, Record: *record, TTS: *tts,
 		Window: *window, ProfileDir: *profiles, Log: os.Stderr})
 	fmt.Print(loadrun.Markdown(rows))
 	if *jsonOut != "" {

@@ -92,10 +92,10 @@ func (c client) status(ctx context.Context, id string) (statusBody, error) {
 	}
 }
 
-// request builds the load request: n destinations, each hearing the
-// 20-second prompt in a gather that waits for one key; key 1 thanks the
-// caller, then the call hangs up.
-func request(id string, n int) []byte {
+// request builds the load request: n destinations, each hearing prompt
+// in a gather that waits for one key; key 1 thanks the caller, then the
+// call hangs up.
+func request(id string, n int, prompt string, record bool) []byte {
 	type msg struct {
 		Msg string `json:"msg"`
 	}
@@ -109,9 +109,9 @@ func request(id string, n int) []byte {
 		ds[i] = dest{Phone: fmt.Sprintf("+1555%07d", i+1), Caller: "+15550000000"}
 	}
 	thanks := step{"name": "play", "message": msg{"Thank you. Goodbye."}}
-	gather := step{"name": "gather", "message": msg{Prompt}, "numDigits": 1, "timeout": 10, "maxRetries": 0,
+	gather := step{"name": "gather", "message": msg{prompt}, "numDigits": 1, "timeout": 10, "maxRetries": 0,
 		"branches": []step{{"digit": "1", "callFlow": step{"steps": []step{thanks}}}}}
-	body := step{"requestId": id, "destinations": ds,
+	body := step{"requestId": id, "destinations": ds, "enableCallRecording": record,
 		"callFlow": step{"steps": []step{gather, {"name": "hangup"}}}}
 	b, _ := json.Marshal(body)
 	return b

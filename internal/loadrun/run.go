@@ -45,6 +45,13 @@ type Config struct {
 	Audio bool
 	// CPS caps dialflow's call attempts per second (0: no cap).
 	CPS float64
+	// Record asks dialflow to record every call (enableCallRecording).
+	Record bool
+	// Prompt is the gather prompt; empty means the 20-second Prompt.
+	Prompt string
+	// DigitAfter is when the far end presses 1 after the answer; zero
+	// means 21 s (after the 20-second prompt).
+	DigitAfter time.Duration
 	// TTS is dialflow's engine ("espeak" or "tones").
 	TTS string
 	// Window is how long CPU is measured while all calls are up.
@@ -100,6 +107,12 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 	}
 	if cfg.TTS == "" {
 		cfg.TTS = "espeak"
+	}
+	if cfg.Prompt == "" {
+		cfg.Prompt = Prompt
+	}
+	if cfg.DigitAfter <= 0 {
+		cfg.DigitAfter = 21 * time.Second
 	}
 	if cfg.ProfileDir != "" {
 		if err := os.MkdirAll(cfg.ProfileDir, 0o755); err != nil {
@@ -192,7 +205,7 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	// receive timestamps are taken when dialflow sends, so a busy phone
 	// does not colour the lateness).
 	phone, err := start(ctx, "nice", pw, phoneLog, "-n", "19", cfg.Bin, "phone", "--load", "--listen", "127.0.0.1:0",
-		"--answer-after", "500ms", "--load-digit", "1:21s", "--hangup-after", "90s",
+		"--answer-after", "500ms", "--load-digit", "1:"+cfg.DigitAfter.String(), "--hangup-after", "90s",
 		"--load-loss", strconv.FormatFloat(cfg.Loss, 'f', -1, 64), "--load-audio="+strconv.FormatBool(cfg.Audio))
 	if err != nil {
 		return row, err
@@ -240,7 +253,7 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	phone0, _ := sampleProc(phone.cmd.Process.Pid)
 
 	reqID := fmt.Sprintf("load-%d-%d", n, time.Now().Unix())
-	if err := api.post(ctx, request(reqID, n)); err != nil {
+	if err := api.post(ctx, request(reqID, n, cfg.Prompt, cfg.Record)); err != nil {
 		return row, err
 	}
 	posted := time.Now()
@@ -266,7 +279,7 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 		}
 		row.Concurrent = max(row.Concurrent, prog.Active)
 		allUp := prog.Answered == n && prog.Active == n
-		late := time.Since(posted) > 12*time.Second // the first calls end after ~22 s
+		late := time.Since(posted) > cfg.DigitAfter*4/7 // the first calls end soon after the press
 		if !measured && (allUp || (late && prog.Ended == 0 && prog.Answered > 0)) {
 			measured, row.AllUp = true, allUp
 			if win, pwin, prof, err = measure(ctx, cfg, pid, phone.cmd.Process.Pid, pprofAddr, n); err != nil {
