@@ -22,8 +22,26 @@ deps:
 test: deps
 	$(GO) test $(TESTFLAGS) ./...
 
-bench:
+# bench runs the Go micro-benchmarks, then the load runs of BENCHMARKS.md:
+# a real `dialflow serve` and a separate `dialflow phone --load` on loopback
+# carrying LOADCALLS concurrent calls (20 s prompt, one RFC 4733 key each).
+# Tables go to bench-load.md (and .json), CPU profiles to bench-profiles/.
+LOADCALLS ?= 100,500,1000,2000
+LOADRUN   := bin/loadrun --bin $(BIN) --profiles bench-profiles
+bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) build -o bin/loadrun ./cmd/loadrun
+	@rm -f bench-load.md
+	@echo "## Levels at 200 calls/s" | tee -a bench-load.md
+	$(LOADRUN) --calls $(LOADCALLS) --cps 200 --json bench-load.json | tee -a bench-load.md
+	@echo "## Burst: no CPS cap (setup rate)" | tee -a bench-load.md
+	$(LOADRUN) --calls 2000 --cps 0 | tee -a bench-load.md
+	@echo "## 5% loss on the far end's packets" | tee -a bench-load.md
+	$(LOADRUN) --calls 1000 --cps 200 --loss 0.05 | tee -a bench-load.md
+	@echo "## Far end sends only its key (VAD)" | tee -a bench-load.md
+	$(LOADRUN) --calls 2000 --cps 200 --audio=false | tee -a bench-load.md
+	@echo "## Every call recorded" | tee -a bench-load.md
+	$(LOADRUN) --calls 1000 --cps 200 --record | tee -a bench-load.md
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -42,4 +60,4 @@ fuzz:
 	  done; done
 
 clean:
-	rm -rf bin
+	rm -rf bin bench-profiles bench-load.md bench-load.json
