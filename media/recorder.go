@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/go-audio/audio"
-	"github.com/go-audio/wav"
 )
 
 // Recorder tuning.
@@ -23,10 +22,21 @@ const (
 	// recordChunk is the least amount written at once (and so the header
 	// refresh period): 250 ms.
 	recordChunk = SampleRate / 4
-	// wavHeaderSize and wavDataSizeAt describe go-audio/wav's PCM header.
+	// recordPendInit is the initial capacity of each of a recorder's two
+	// byte buffers between the ring and the file (3 chunks).
+	recordPendInit = 3 * recordChunk * 4
+	// recordMaxPending bounds the audio a recorder buffers while its
+	// writer is behind (8 s, 256 kB): beyond it, audio is replaced by
+	// silence of the same length (counted), so a stalled disk costs
+	// bounded memory and the timeline stays intact.
+	recordMaxPending = 8 * SampleRate * 4
+	// wavHeaderSize is the size of the canonical PCM WAV header.
 	wavHeaderSize = 44
-	wavDataSizeAt = 40
 )
+
+// recordZeros is the silence written for audio dropped by a recorder
+// whose writer fell behind.
+var recordZeros [4 * recordChunk * 4]byte
 
 // Recorder writes a stereo 8 kHz 16-bit WAV of a call while it runs: left
 // = audio received from the far end, right = audio we sent, aligned in
@@ -34,21 +44,30 @@ const (
 // arrival of its first packet), sent audio by the send schedule; gaps are
 // silence. Audio is written in chunks about RecordLag behind real time,
 // and the RIFF and data sizes are rewritten after every chunk, so the file
-// is a valid WAV at any moment: a crash loses at most the last ~0.75 s.
+// is a valid WAV at any moment: a crash loses at most the last ~0.75 s
+// (plus any chunk the background writer had not reached yet, normally
+// none).
+//
+// The file is written by a small pool of writer goroutines shared by all
+// recorders, never by the caller feeding audio (the RTP pacer), so a slow
+// disk does not delay RTP. When w is an io.WriterAt (an *os.File is), audio
+// and header updates are written at their offsets (pwrite) without
+// seeking. If the writer falls more than 8 s behind, later audio is
+// replaced by silence until it catches up.
 //
 // Create one with Stream.Record (or NewRecorder for a standalone file) and
 // finish it with Close, which writes what is pending. The caller owns w
 // and closes it after Close. Safe for concurrent use.
 type Recorder struct {
-	mu      sync.Mutex
-	w       io.WriteSeeker
+	mu      sync.Mutex // guards the fields up to fmu
 	now     func() time.Time
 	start   time.Time
 	closed  bool
 	err     error
 	onClose func(*Recorder)
+	done    chan struct{} // closed when Close has finished
 
-	flushed     int64 // samples per channel already in the file
+	flushed     int64 // samples per channel taken out of the ring
 	left, right [recordBuf]int16
 	high        int64 // end of the furthest sample placed
 
@@ -56,9 +75,22 @@ type Recorder struct {
 	sentFrame0 int64
 	sentBase   int64
 
-	scratch   [recordChunk * 4]byte
-	dataBytes int64
-	dropped   int64
+	pend      []byte // interleaved samples taken out of the ring, not yet written
+	gap       int64  // bytes of silence owed after pend (audio dropped when pend was full)
+	queued    bool   // in the writer queue or being written
+	queueFull int64  // chunks that found the writer queue full
+	dropped   int64  // samples that arrived after their position was written
+	overflow  int64  // samples per channel replaced by silence (writer behind)
+
+	fmu       sync.Mutex // serialises file access: the writer and Close
+	w         io.WriteSeeker
+	wa        io.WriterAt // w, when it is one
+	out       []byte      // the buffer being written (swapped with pend)
+	dataBytes int64       // bytes of audio in the file
+	ferr      error       // first file error; the file is left alone after it
+	fileDone  bool        // Close has finished the file
+
+	written atomic.Int64 // samples per channel the file's header declares
 }
 
 // NewRecorder writes a WAV header to w and returns a recorder whose time
@@ -67,12 +99,15 @@ func NewRecorder(w io.WriteSeeker, now func() time.Time) (*Recorder, error) {
 	if now == nil {
 		now = time.Now
 	}
-	enc := wav.NewEncoder(w, SampleRate, 16, 2, 1)
-	// An empty write emits the 44-byte header with a data chunk.
-	if err := enc.Write(&audio.IntBuffer{Format: &audio.Format{NumChannels: 2, SampleRate: SampleRate}, SourceBitDepth: 16}); err != nil {
-		return nil, fmt.Errorf("new recorder: %w", err)
+	r := &Recorder{
+		w:     w,
+		now:   now,
+		start: now(),
+		done:  make(chan struct{}),
+		pend:  make([]byte, 0, recordPendInit),
+		out:   make([]byte, 0, recordPendInit),
 	}
-	r := &Recorder{w: w, now: now, start: now()}
+	r.wa, _ = w.(io.WriterAt)
 	if err := r.patchHeaderLocked(); err != nil {
 		return nil, fmt.Errorf("new recorder: %w", err)
 	}
@@ -187,87 +222,217 @@ func (r *Recorder) placeLocked(ch []int16, pos int64, pcm []int16) {
 	}
 }
 
-// flushLocked writes samples [flushed, upto) of both channels and clears
-// their ring slots.
+// flushLocked moves samples [flushed, upto) of both channels out of the
+// ring into pend (interleaved little-endian stereo) and hands the
+// recorder to the writer pool. It does no I/O and, once the buffers have
+// grown to their working size, no allocation.
 func (r *Recorder) flushLocked(upto int64) {
 	if r.err != nil || upto <= r.flushed {
 		return
 	}
 	for r.flushed < upto {
-		n := min(upto-r.flushed, recordChunk)
-		b := r.scratch[:n*4]
-		for i := int64(0); i < n; i++ {
-			k := (r.flushed + i) % recordBuf
-			binary.LittleEndian.PutUint16(b[i*4:], uint16(r.left[k]))
-			binary.LittleEndian.PutUint16(b[i*4+2:], uint16(r.right[k]))
-			r.left[k], r.right[k] = 0, 0
+		k := r.flushed % recordBuf
+		n := min(upto-r.flushed, recordBuf-k, recordChunk)
+		nb := int(n) * 4
+		if r.gap == 0 && (r.closed || len(r.pend)+nb <= recordMaxPending) {
+			at := len(r.pend)
+			r.pend = slices.Grow(r.pend, nb)[:at+nb]
+			b := r.pend[at:]
+			left, right := r.left[k:k+n], r.right[k:k+n]
+			right = right[:len(left)]
+			b = b[:len(left)*4]
+			for i, l := range left {
+				binary.LittleEndian.PutUint16(b[i*4:], uint16(l))
+				binary.LittleEndian.PutUint16(b[i*4+2:], uint16(right[i]))
+			}
+		} else {
+			r.gap += int64(nb)
+			r.overflow += n
 		}
-		if _, err := r.w.Write(b); err != nil {
-			r.err = fmt.Errorf("record: %w", err)
-			return
-		}
-		r.dataBytes += int64(len(b))
+		clear(r.left[k : k+n])
+		clear(r.right[k : k+n])
 		r.flushed += n
 	}
 	if r.high < r.flushed {
 		r.high = r.flushed
 	}
-	if err := r.patchHeaderLocked(); err != nil {
+	r.kickLocked()
+}
+
+// kickLocked queues the recorder for the writer pool unless it is queued
+// (or being written) already or closed. A full queue leaves the audio
+// buffered for the next chunk's attempt.
+func (r *Recorder) kickLocked() {
+	if r.queued || r.closed || (len(r.pend) == 0 && r.gap == 0) {
+		return
+	}
+	if enqueueRecorder(r) {
+		r.queued = true
+	} else {
+		r.queueFull++
+	}
+}
+
+// writeQueued runs on a writer goroutine: it writes what the recorder has
+// buffered and patches the header, then queues the recorder again if
+// more audio arrived meanwhile.
+func (r *Recorder) writeQueued() {
+	r.fmu.Lock()
+	var err error
+	if !r.fileDone {
+		r.mu.Lock()
+		gap := r.takeLocked()
+		r.mu.Unlock()
+		err = r.writeLocked(r.out, gap)
+	}
+	r.fmu.Unlock()
+	r.mu.Lock()
+	r.queued = false
+	r.setErrLocked(err)
+	r.kickLocked()
+	r.mu.Unlock()
+}
+
+// takeLocked swaps pend with the (written) out buffer and returns the
+// silence owed after it. Both r.mu and r.fmu are held.
+func (r *Recorder) takeLocked() (gap int64) {
+	r.pend, r.out = r.out[:0], r.pend
+	gap, r.gap = r.gap, 0
+	return gap
+}
+
+// setErrLocked records the first error.
+func (r *Recorder) setErrLocked(err error) {
+	if err != nil && r.err == nil {
 		r.err = fmt.Errorf("record: %w", err)
 	}
 }
 
-// patchHeaderLocked rewrites the RIFF and data sizes for what is written.
-func (r *Recorder) patchHeaderLocked() error {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], uint32(wavHeaderSize-8+r.dataBytes))
-	if _, err := r.w.Seek(4, io.SeekStart); err != nil {
-		return err
+// writeLocked appends b and gap bytes of silence to the file and patches
+// the header (r.fmu held). After an error it leaves the file alone.
+func (r *Recorder) writeLocked(b []byte, gap int64) error {
+	if r.ferr != nil || (len(b) == 0 && gap == 0) {
+		return nil
 	}
-	if _, err := r.w.Write(b[:]); err != nil {
-		return err
+	err := r.writeDataLocked(b)
+	for err == nil && gap > 0 {
+		n := min(gap, int64(len(recordZeros)))
+		err = r.writeDataLocked(recordZeros[:n])
+		gap -= n
 	}
-	binary.LittleEndian.PutUint32(b[:], uint32(r.dataBytes))
-	if _, err := r.w.Seek(wavDataSizeAt, io.SeekStart); err != nil {
-		return err
+	if err == nil {
+		err = r.patchHeaderLocked()
 	}
-	if _, err := r.w.Write(b[:]); err != nil {
-		return err
-	}
-	_, err := r.w.Seek(0, io.SeekEnd)
+	r.ferr = err
 	return err
 }
 
-// Duration returns how much audio has been written to the file so far.
-func (r *Recorder) Duration() time.Duration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return Duration(int(r.flushed))
+// writeDataLocked appends audio bytes after those already in the file.
+func (r *Recorder) writeDataLocked(b []byte) error {
+	off := wavHeaderSize + r.dataBytes
+	var err error
+	if r.wa != nil {
+		_, err = r.wa.WriteAt(b, off)
+	} else if _, err = r.w.Seek(off, io.SeekStart); err == nil {
+		_, err = r.w.Write(b)
+	}
+	if err != nil {
+		return err
+	}
+	r.dataBytes += int64(len(b))
+	return nil
 }
 
-// Close writes all pending audio, finalises the header (and syncs an
-// *os.File) and detaches the recorder from its stream. It does not close
-// w. It returns the first write error met while recording.
+// wavHeader returns the 44-byte header of a stereo 8 kHz 16-bit PCM WAV
+// holding dataBytes of audio.
+func wavHeader(dataBytes int64) [wavHeaderSize]byte {
+	var h [wavHeaderSize]byte
+	le := binary.LittleEndian
+	copy(h[0:], "RIFF")
+	le.PutUint32(h[4:], uint32(wavHeaderSize-8+dataBytes))
+	copy(h[8:], "WAVEfmt ")
+	le.PutUint32(h[16:], 16) // fmt chunk size
+	le.PutUint16(h[20:], 1)  // PCM
+	le.PutUint16(h[22:], 2)  // channels
+	le.PutUint32(h[24:], SampleRate)
+	le.PutUint32(h[28:], SampleRate*4) // bytes per second
+	le.PutUint16(h[32:], 4)            // bytes per frame
+	le.PutUint16(h[34:], 16)           // bits per sample
+	copy(h[36:], "data")
+	le.PutUint32(h[40:], uint32(dataBytes))
+	return h
+}
+
+// patchHeaderLocked (re)writes the header for the audio in the file: one
+// pwrite when w is an io.WriterAt, else a seek and a write.
+func (r *Recorder) patchHeaderLocked() error {
+	h := wavHeader(r.dataBytes)
+	var err error
+	if r.wa != nil {
+		_, err = r.wa.WriteAt(h[:], 0)
+	} else if _, err = r.w.Seek(0, io.SeekStart); err == nil {
+		_, err = r.w.Write(h[:])
+	}
+	if err == nil {
+		r.written.Store(r.dataBytes / 4)
+	}
+	return err
+}
+
+// Duration returns how much audio the file holds so far (as its header
+// declares). The background writer may lag the audio fed to the recorder
+// by a chunk or so; after Close it is the whole recording.
+func (r *Recorder) Duration() time.Duration {
+	return Duration(int(r.written.Load()))
+}
+
+// Close writes all pending audio, waiting for a write in progress,
+// finalises the header (and syncs an *os.File) and detaches the recorder
+// from its stream. It does not close w; it leaves w's offset at the end
+// of the file. It returns the first write error met while recording.
 func (r *Recorder) Close() error {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
+		<-r.done
+		r.mu.Lock()
+		defer r.mu.Unlock()
 		return r.err
 	}
-	r.closed = true
-	r.flushLocked(r.high)
-	if r.err == nil {
-		// go-audio's Encoder.Close would size the data chunk from its own
-		// frame count (zero here): the header is patched by hand instead.
-		if err := r.patchHeaderLocked(); err != nil {
-			r.err = fmt.Errorf("record: %w", err)
+	r.closed = true // from here on, put* ignore audio and nothing is queued
+	onClose := r.onClose
+	r.mu.Unlock()
+
+	r.fmu.Lock() // waits for a write in progress
+	// What the writer has not reached, then the rest of the ring.
+	r.mu.Lock()
+	gap := r.takeLocked()
+	r.mu.Unlock()
+	err := r.writeLocked(r.out, gap)
+	if err == nil {
+		r.mu.Lock()
+		r.flushLocked(r.high)
+		gap = r.takeLocked()
+		r.mu.Unlock()
+		err = r.writeLocked(r.out, gap)
+	}
+	if err == nil && r.ferr == nil {
+		// Also when nothing was written: the header is final.
+		err = r.patchHeaderLocked()
+		if err == nil {
+			_, err = r.w.Seek(0, io.SeekEnd)
 		}
 	}
-	if f, ok := r.w.(*os.File); ok && r.err == nil {
+	r.mu.Lock()
+	r.setErrLocked(err)
+	err = r.err
+	r.mu.Unlock()
+	if f, ok := r.w.(*os.File); ok && err == nil {
 		_ = f.Sync()
 	}
-	err, onClose := r.err, r.onClose
-	r.mu.Unlock()
+	r.fileDone = true
+	r.fmu.Unlock()
+	close(r.done)
 	if onClose != nil {
 		onClose(r)
 	}

@@ -1,17 +1,324 @@
 package media
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/go-audio/audio"
 	"github.com/go-audio/wav"
 )
+
+func init() {
+	// Idle writer goroutines exit well within goleak's retry window.
+	recordWriterIdle = 100 * time.Millisecond
+}
+
+// waitWritten waits until the background writer has written all the audio
+// taken out of r's ring (the file's header declares it).
+func waitWritten(r *Recorder, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		r.mu.Lock()
+		want := r.flushed
+		r.mu.Unlock()
+		if r.written.Load() == want {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// memFile is an in-memory io.WriteSeeker (not an io.WriterAt) whose
+// Write can be made to block until released.
+type memFile struct {
+	mu      sync.Mutex
+	buf     []byte
+	pos     int64
+	gate    chan struct{} // when non-nil, Write waits for it to be closed
+	blocked chan struct{} // gets a value when a Write starts waiting
+}
+
+func (m *memFile) Write(p []byte) (int, error) {
+	m.mu.Lock()
+	gate := m.gate
+	m.mu.Unlock()
+	if gate != nil {
+		select {
+		case m.blocked <- struct{}{}:
+		default:
+		}
+		<-gate
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if end := m.pos + int64(len(p)); end > int64(len(m.buf)) {
+		m.buf = append(m.buf, make([]byte, end-int64(len(m.buf)))...)
+	}
+	copy(m.buf[m.pos:], p)
+	m.pos += int64(len(p))
+	return len(p), nil
+}
+
+func (m *memFile) Seek(off int64, whence int) (int64, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch whence {
+	case io.SeekCurrent:
+		off += m.pos
+	case io.SeekEnd:
+		off += int64(len(m.buf))
+	}
+	if off < 0 {
+		return 0, errors.New("negative offset")
+	}
+	m.pos = off
+	return off, nil
+}
+
+// block makes Writes wait until the returned function is called.
+func (m *memFile) block() (release func()) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	gate := make(chan struct{})
+	m.gate, m.blocked = gate, make(chan struct{}, 1)
+	return func() {
+		m.mu.Lock()
+		m.gate = nil
+		m.mu.Unlock()
+		close(gate)
+	}
+}
+
+func (m *memFile) bytes() []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return bytes.Clone(m.buf)
+}
+
+// readStereoBytes decodes a recording held in memory (see readStereo).
+func readStereoBytes(t *testing.T, b []byte) (left, right []int16) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mem.wav")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return readStereo(t, path)
+}
+
+// The recorder writes its own header: it must be the one go-audio writes.
+func TestRecorderHeaderMatchesEncoder(t *testing.T) {
+	var m memFile
+	enc := wav.NewEncoder(&m, SampleRate, 16, 2, 1)
+	if err := enc.Write(&audio.IntBuffer{Format: &audio.Format{NumChannels: 2, SampleRate: SampleRate}, SourceBitDepth: 16}); err != nil {
+		t.Fatal(err)
+	}
+	// go-audio leaves placeholder sizes (4 and 40) for its Close to fix.
+	h, got := wavHeader(0), m.bytes()
+	if len(got) != wavHeaderSize || !bytes.Equal(got[:4], h[:4]) || !bytes.Equal(got[8:40], h[8:40]) {
+		t.Fatalf("header\n%x, go-audio writes\n%x", h, got)
+	}
+}
+
+// A writer stuck on the disk must not hold up the callers feeding audio
+// (the RTP pacer): they only buffer. Close waits for the stuck write and
+// then writes everything.
+func TestRecorderBlockedWriterDoesNotBlockFeeding(t *testing.T) {
+	m := &memFile{}
+	t0 := time.Unix(0, 0)
+	var nowMu sync.Mutex
+	now := t0
+	clock := func() time.Time { nowMu.Lock(); defer nowMu.Unlock(); return now }
+	r, err := NewRecorder(m, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := m.block()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	const frames = 250 // 5 s
+	sent := Tone(700, 8000, FrameSamples)
+	recv := Tone(1100, 8000, FrameSamples)
+	fed := make(chan time.Duration)
+	go func() {
+		var worst time.Duration
+		for i := 0; i < frames; i++ {
+			at := t0.Add(time.Duration(i) * FrameDuration)
+			nowMu.Lock()
+			now = at
+			nowMu.Unlock()
+			start := time.Now()
+			r.WriteReceived(at, recv)
+			if i%2 == 0 {
+				r.putSent(int64(i), sent)
+			} else {
+				r.WriteSent(at, sent)
+			}
+			worst = max(worst, time.Since(start))
+		}
+		fed <- worst
+	}()
+	select {
+	case worst := <-fed:
+		t.Logf("slowest frame while the writer was blocked: %v", worst)
+	case <-time.After(10 * time.Second):
+		t.Fatal("feeding the recorder blocked on the stuck writer")
+	}
+	select {
+	case <-m.blocked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the background writer never started writing")
+	}
+	if d := r.Duration(); d != 0 {
+		t.Fatalf("file holds %v while its writer is stuck", d)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- r.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a write was stuck", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	release()
+	released = true
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	left, right := readStereoBytes(t, m.bytes())
+	if len(left) != frames*FrameSamples {
+		t.Fatalf("%d samples per channel, want %d", len(left), frames*FrameSamples)
+	}
+	if r.Duration() != Duration(len(left)) {
+		t.Fatalf("Duration %v, file %v", r.Duration(), Duration(len(left)))
+	}
+	for i := 0; i+1600 <= len(left); i += 1600 {
+		if p := Goertzel(right[i:i+1600], 700); p < 0.03 {
+			t.Fatalf("right channel lost at sample %d (700 Hz power %v)", i, p)
+		}
+		if p := Goertzel(left[i:i+1600], 1100); p < 0.03 {
+			t.Fatalf("left channel lost at sample %d (1100 Hz power %v)", i, p)
+		}
+	}
+	if r.overflow != 0 || r.dropped != 0 {
+		t.Fatalf("overflow %d dropped %d", r.overflow, r.dropped)
+	}
+}
+
+// A writer stuck for longer than recordMaxPending costs bounded memory:
+// the audio beyond it becomes silence of the same length, so what follows
+// stays in place.
+func TestRecorderBlockedWriterOverflowKeepsTimeline(t *testing.T) {
+	m := &memFile{}
+	t0 := time.Unix(0, 0)
+	r, err := NewRecorder(m, func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := m.block()
+	released := false
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+	const frames = 750 // 15 s
+	sent := Tone(700, 8000, FrameSamples)
+	for i := 0; i < frames; i++ {
+		r.WriteSent(t0.Add(time.Duration(i)*FrameDuration), sent)
+		if i == 50 { // 1 s: the first chunk has been handed over
+			select {
+			case <-m.blocked:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the background writer never started writing")
+			}
+		}
+	}
+	r.mu.Lock()
+	pending, overflow := len(r.pend), r.overflow
+	r.mu.Unlock()
+	if pending > recordMaxPending || overflow == 0 {
+		t.Fatalf("%d bytes buffered (limit %d), %d samples overflowed", pending, recordMaxPending, overflow)
+	}
+	release()
+	released = true
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, right := readStereoBytes(t, m.bytes())
+	if len(right) != frames*FrameSamples {
+		t.Fatalf("%d samples per channel, want %d", len(right), frames*FrameSamples)
+	}
+	// The overflow is the one long run of silence (a tone has isolated
+	// zero samples).
+	run, longest := 0, 0
+	for _, v := range right {
+		if v != 0 {
+			run = 0
+			continue
+		}
+		run++
+		longest = max(longest, run)
+	}
+	if int64(longest) < overflow || int64(longest) > overflow+2 {
+		t.Fatalf("%d samples of silence, %d overflowed", longest, overflow)
+	}
+	if p := Goertzel(right[len(right)-1600:], 700); p < 0.03 {
+		t.Fatal("audio after the overflow lost")
+	}
+}
+
+// Idle writer goroutines exit.
+func TestRecorderWritersExitWhenIdle(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "idle.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	t0 := time.Unix(0, 0)
+	r, err := NewRecorder(f, func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 100; i++ {
+		r.WriteSent(t0.Add(time.Duration(i)*FrameDuration), make([]int16, FrameSamples))
+	}
+	if !waitWritten(r, 5*time.Second) {
+		t.Fatal("not written")
+	}
+	if n := recordWorkersRunning(); n < 1 || n > recordWriters {
+		t.Fatalf("%d writers running", n)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * recordWriterIdle)
+	for recordWorkersRunning() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writers still running after %v idle", recordWorkersRunning(), 10*recordWriterIdle)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
 
 // readStereo decodes a recording with go-audio/wav and checks its header.
 func readStereo(t *testing.T, path string) (left, right []int16) {
@@ -265,6 +572,11 @@ func recorderChild(path string) {
 		r.WriteReceived(now, recv)
 		r.WriteSent(now, sent)
 	}
+	// The background writer writes within a millisecond or so of each
+	// chunk in a live call; wait for it (without Close) before dying.
+	if !waitWritten(r, 5*time.Second) {
+		os.Exit(5)
+	}
 	_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 	select {}
 }
@@ -296,6 +608,10 @@ func TestRecorderHeaderValidWhileRunning(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		now = time.Unix(0, 0).Add(time.Duration(i) * FrameDuration)
 		r.WriteSent(now, Tone(440, 4000, FrameSamples))
+	}
+	// The file is written by the background writer: wait for it.
+	if !waitWritten(r, 5*time.Second) {
+		t.Fatalf("background writer did not write the audio (file holds %v)", r.Duration())
 	}
 	l, _ := readStereo(t, path)
 	if len(l) == 0 || Duration(len(l)) != r.Duration() {
@@ -331,5 +647,42 @@ func BenchmarkRecorderFrame(b *testing.B) {
 		r.WriteReceived(now, frame)
 		r.WriteSent(now, frame)
 	}
+	b.StopTimer()
+	_ = r.Close()
+}
+
+// BenchmarkRecorderFrameDrained is BenchmarkRecorderFrame waiting for the
+// background writer after every chunk: the whole cost of recording a
+// frame, file writes included (what the pacer paid before the writer
+// pool), where BenchmarkRecorderFrame feeds far faster than real time and
+// lets the writer run alongside on another processor.
+func BenchmarkRecorderFrameDrained(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "bench.wav"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	now := time.Unix(0, 0)
+	r, err := NewRecorder(f, func() time.Time { return now })
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := Tone(440, 8000, FrameSamples)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		now = time.Unix(0, 0).Add(time.Duration(i) * FrameDuration)
+		r.WriteReceived(now, frame)
+		r.WriteSent(now, frame)
+		for {
+			r.mu.Lock()
+			busy := r.queued
+			r.mu.Unlock()
+			if !busy {
+				break
+			}
+			runtime.Gosched()
+		}
+	}
+	b.StopTimer()
 	_ = r.Close()
 }
