@@ -20,6 +20,7 @@ import (
 
 func main() {
 	bin := flag.String("bin", "bin/dialflow", "the dialflow binary")
+	phoneBin := flag.String("phone-bin", "", "the dialflow binary for the load phone (default: --bin)")
 	calls := flag.String("calls", "100,500,1000,2000", "concurrency levels, comma-separated")
 	loss := flag.Float64("loss", 0, "far end's random loss of its own packets (0..1)")
 	audio := flag.Bool("audio", true, "far end sends silence every 20 ms (false: only its key press)")
@@ -41,7 +42,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rows, err := loadrun.Run(ctx, loadrun.Config{Bin: *bin, Calls: ns, Loss: *loss, Audio: *audio, CPS: *cps, Record: *record, TTS: *tts,
+	rows, err := loadrun.Run(ctx, loadrun.Config{Bin: *bin, PhoneBin: *phoneBin, Calls: ns, Loss: *loss, Audio: *audio, CPS: *cps, Record: *record, TTS: *tts,
 		Window: *window, ProfileDir: *profiles, Log: os.Stderr})
 	fmt.Print(loadrun.Markdown(rows))
 	if *jsonOut != "" {

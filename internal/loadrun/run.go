@@ -34,8 +34,11 @@ const Prompt = "Hello, this is a reminder from your energy provider about the in
 
 // Config configures a run.
 type Config struct {
-	// Bin is the dialflow binary.
+	// Bin is the dialflow binary that serves.
 	Bin string
+	// PhoneBin is the dialflow binary that runs the load phone; empty
+	// means Bin (set it to measure an older Bin).
+	PhoneBin string
 	// Calls lists the concurrency levels, run in order.
 	Calls []int
 	// Loss is the far end's deliberate loss of its own packets (0..1).
@@ -107,6 +110,9 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 	}
 	if cfg.TTS == "" {
 		cfg.TTS = "espeak"
+	}
+	if cfg.PhoneBin == "" {
+		cfg.PhoneBin = cfg.Bin
 	}
 	if cfg.Prompt == "" {
 		cfg.Prompt = Prompt
@@ -204,7 +210,7 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	// priority so that it takes only the CPU dialflow leaves (its kernel
 	// receive timestamps are taken when dialflow sends, so a busy phone
 	// does not colour the lateness).
-	phone, err := start(ctx, "nice", pw, phoneLog, "-n", "19", cfg.Bin, "phone", "--load", "--listen", "127.0.0.1:0",
+	phone, err := start(ctx, "nice", pw, phoneLog, "-n", "19", cfg.PhoneBin, "phone", "--load", "--listen", "127.0.0.1:0",
 		"--answer-after", "500ms", "--load-digit", "1:"+cfg.DigitAfter.String(), "--hangup-after", "90s",
 		"--load-loss", strconv.FormatFloat(cfg.Loss, 'f', -1, 64), "--load-audio="+strconv.FormatBool(cfg.Audio))
 	if err != nil {
@@ -233,9 +239,13 @@ func runLevel(ctx context.Context, cfg Config, n int) (Row, error) {
 	}
 	defer serveLog.Close()
 	const key = "load-run-key"
-	serve, err := start(ctx, cfg.Bin, io.Discard, serveLog, "serve", "--http", httpAddr, "--sip-listen", "127.0.0.1:0",
+	args := []string{"serve", "--http", httpAddr, "--sip-listen", "127.0.0.1:0",
 		"--rtp-ports", "0", "--trunk", first.Trunk, "--capacity", strconv.Itoa(n), "--cps", strconv.FormatFloat(cfg.CPS, 'f', -1, 64), "--api-key", key,
-		"--data", filepath.Join(dir, "data"), "--tts", cfg.TTS, "--drain-timeout", "5s", "--pprof", pprofAddr)
+		"--data", filepath.Join(dir, "data"), "--tts", cfg.TTS, "--drain-timeout", "5s"}
+	if cfg.ProfileDir != "" {
+		args = append(args, "--pprof", pprofAddr)
+	}
+	serve, err := start(ctx, cfg.Bin, io.Discard, serveLog, args...)
 	if err != nil {
 		return row, err
 	}
