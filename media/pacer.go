@@ -43,6 +43,7 @@ type frameSender interface {
 type phase struct {
 	offset  time.Duration
 	streams atomic.Pointer[[]frameSender] // copy on write under Pacer.mu
+	wake    chan struct{}                 // the owning worker's wake-up (buffered 1)
 	mu      sync.Mutex                    // guards n (one worker, or Step)
 	n       int64                         // frames sent (or skipped) since begin
 }
@@ -103,11 +104,13 @@ func (p *Pacer) Start() {
 	p.begin = p.now()
 	for w := 0; w < p.workers; w++ {
 		var mine []*phase
+		wake := make(chan struct{}, 1)
 		for i := w; i < PacerPhases; i += p.workers {
+			p.phases[i].wake = wake
 			mine = append(mine, &p.phases[i])
 		}
 		p.wg.Add(1)
-		go p.run(mine)
+		go p.run(mine, wake)
 	}
 }
 
@@ -170,10 +173,24 @@ func (p *Pacer) add(s frameSender) {
 		}
 	}
 	old := *best.streams.Load()
+	if len(old) == 0 && !p.begin.IsZero() {
+		// An empty phase's frame count may be a period behind (its worker
+		// only advances it when it wakes): bring it up to now so the new
+		// stream starts on the next slot instead of with a late frame.
+		best.mu.Lock()
+		best.n = max(best.n, dueBy(since-best.offset))
+		best.mu.Unlock()
+	}
 	next := make([]frameSender, len(old), len(old)+1)
 	copy(next, old)
 	next = append(next, s)
 	best.streams.Store(&next)
+	if best.wake != nil {
+		select {
+		case best.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (p *Pacer) remove(s frameSender) {
@@ -195,7 +212,7 @@ func (p *Pacer) remove(s frameSender) {
 	}
 }
 
-func (p *Pacer) run(mine []*phase) {
+func (p *Pacer) run(mine []*phase, wake <-chan struct{}) {
 	defer p.wg.Done()
 	t := time.NewTimer(0)
 	defer t.Stop()
@@ -204,6 +221,7 @@ func (p *Pacer) run(mine []*phase) {
 		case <-p.stop:
 			return
 		case <-t.C:
+		case <-wake: // a stream joined: an idle worker may be asleep for a whole period
 		}
 		next := p.step(p.now(), mine)
 		t.Reset(time.Until(next))
@@ -248,17 +266,22 @@ func (p *Pacer) step(now time.Time, phases []*phase) time.Time {
 	return next
 }
 
+// dueBy is how many frames of a phase are due when since has passed since
+// its first slot.
+func dueBy(since time.Duration) int64 {
+	if since < 0 {
+		return 0
+	}
+	return int64(since/FrameDuration) + 1
+}
+
 // stepPhase sends one phase's due frames; busy reports whether the phase
 // has streams.
 func (p *Pacer) stepPhase(now, begin time.Time, ph *phase) (next time.Time, busy bool) {
 	ph.mu.Lock()
 	defer ph.mu.Unlock()
 	streams := *ph.streams.Load()
-	since := now.Sub(begin) - ph.offset
-	due := int64(0)
-	if since >= 0 {
-		due = int64(since/FrameDuration) + 1 // frames due by now
-	}
+	due := dueBy(now.Sub(begin) - ph.offset)
 	behind := due - ph.n
 	if len(streams) == 0 {
 		ph.n = max(ph.n, due)

@@ -81,6 +81,7 @@ func (s *Stream) push(p *Playback) {
 	s.playMu.Lock()
 	s.queue = append(s.queue, p)
 	s.playMu.Unlock()
+	s.join() // a stream held for its first audio starts now
 }
 
 // Play plays pcm (8 kHz mono) after what is already queued and blocks

@@ -58,6 +58,13 @@ type StreamConfig struct {
 	// Linux for UDP sockets: no goroutine and no wake-up per packet, at the
 	// price of up to one frame of added receive delay).
 	ReceiveGoroutine bool
+	// FirstAudioWait, when positive, holds the stream's first packet until
+	// something is queued (Enqueue, Play, SendDTMF) or this long has passed
+	// since Start, whichever comes first; the stream then joins its pacer in
+	// the phase due soonest. A call's first packet then carries the start
+	// of its first prompt instead of a frame of silence that pushes the
+	// prompt to the next 20 ms slot. Zero sends silence from Start on.
+	FirstAudioWait time.Duration
 }
 
 // LatchPackets is how many consecutive valid RTP packets from one new
@@ -106,9 +113,11 @@ type Stream struct {
 	dmu    sync.Mutex
 	dedup  digitDedup
 
-	lifeMu  sync.Mutex
-	started bool
-	closed  bool
+	lifeMu    sync.Mutex
+	started   bool
+	closed    bool
+	joined    bool        // attached to the pacer
+	joinTimer *time.Timer // FirstAudioWait
 	wg      sync.WaitGroup
 
 	// send side: guarded by sendMu (the pacer goroutine and Close).
@@ -186,11 +195,33 @@ func (s *Stream) Start() error {
 		s.wg.Add(1)
 		go s.receiveLoop()
 	}
-	s.pacer.add(s)
 	if s.own {
 		s.pacer.Start()
 	}
+	if s.cfg.FirstAudioWait > 0 {
+		s.joinTimer = time.AfterFunc(s.cfg.FirstAudioWait, s.join)
+		return nil
+	}
+	s.joinLocked()
 	return nil
+}
+
+// join attaches a started, open stream to its pacer (once).
+func (s *Stream) join() {
+	s.lifeMu.Lock()
+	defer s.lifeMu.Unlock()
+	s.joinLocked()
+}
+
+func (s *Stream) joinLocked() {
+	if !s.started || s.closed || s.joined {
+		return
+	}
+	s.joined = true
+	if s.joinTimer != nil {
+		s.joinTimer.Stop()
+	}
+	s.pacer.add(s)
 }
 
 // Close stops sending and receiving, waits for the stream's goroutines,
@@ -204,6 +235,9 @@ func (s *Stream) Close() error {
 	}
 	s.closed = true
 	started := s.started
+	if s.joinTimer != nil {
+		s.joinTimer.Stop()
+	}
 	s.lifeMu.Unlock()
 
 	s.pacer.remove(s)

@@ -537,3 +537,41 @@ func TestStreamReceiveModes(t *testing.T) {
 		})
 	}
 }
+
+// A stream held for its first audio sends nothing until the prompt is
+// queued, and then its very first packet carries the prompt (with the
+// marker); without any audio it starts with silence once the wait is over.
+func TestStreamFirstAudioWait(t *testing.T) {
+	p := newPeer(t)
+	s := newTestStream(t, p.addr(), func(c *StreamConfig) { c.FirstAudioWait = time.Minute })
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.conn.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+	if n, _, err := p.conn.ReadFromUDPAddrPort(make([]byte, 1500)); err == nil {
+		t.Fatalf("a %d-byte packet before any audio was queued", n)
+	}
+	s.Enqueue(Tone(440, 8000, 1600))
+	b, _, _ := p.read(t)
+	if b[1]&0x80 == 0 {
+		t.Error("first packet without the marker")
+	}
+	loud := false
+	for _, x := range b[12:] {
+		if x != 0xff && x != 0x7f {
+			loud = true
+		}
+	}
+	if !loud {
+		t.Error("the first packet is silence, not the prompt")
+	}
+
+	q := newPeer(t)
+	idle := newTestStream(t, q.addr(), func(c *StreamConfig) { c.FirstAudioWait = 30 * time.Millisecond })
+	if err := idle.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _, _ := q.read(t); b[12] != 0xff {
+		t.Errorf("idle stream's first payload byte %#x, want μ-law silence", b[12])
+	}
+}

@@ -14,6 +14,12 @@ import (
 	"github.com/dialflow/dialflow/media/sdp"
 )
 
+// FirstAudioWait is how long a call's stream holds its first packet for
+// the first prompt (see media.StreamConfig.FirstAudioWait): the prompt is
+// normally queued within a few milliseconds of the answer, and its first
+// packet then goes out at once instead of one 20 ms slot after silence.
+const FirstAudioWait = 100 * time.Millisecond
+
 // StreamMedia is a call's media on the media engine: a media.Stream
 // (paced G.711, RFC 4733 / in-band / SIP INFO digits, recording) bound to
 // an RTP port from the configured range.
@@ -65,7 +71,8 @@ func (m *StreamMedia) Start(n sdp.Media) error {
 	if err != nil {
 		return err
 	}
-	cfg := media.StreamConfig{Remote: n.Remote, Codec: codec, Pacer: m.pacer, Logger: m.log, OnAudio: m.audio}
+	cfg := media.StreamConfig{Remote: n.Remote, Codec: codec, Pacer: m.pacer, Logger: m.log, OnAudio: m.audio,
+		FirstAudioWait: FirstAudioWait}
 	if n.DTMF > 0 && n.DTMF < 128 {
 		cfg.EventPT = uint8(n.DTMF)
 	}
