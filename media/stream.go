@@ -118,7 +118,7 @@ type Stream struct {
 	closed    bool
 	joined    bool        // attached to the pacer
 	joinTimer *time.Timer // FirstAudioWait
-	wg      sync.WaitGroup
+	wg        sync.WaitGroup
 
 	// send side: guarded by sendMu (the pacer goroutine and Close).
 	sendMu sync.Mutex
