@@ -629,34 +629,16 @@ func TestRecorderHeaderValidWhileRunning(t *testing.T) {
 	}
 }
 
-func BenchmarkRecorderFrame(b *testing.B) {
-	f, err := os.Create(filepath.Join(b.TempDir(), "bench.wav"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	now := time.Unix(0, 0)
-	r, err := NewRecorder(f, func() time.Time { return now })
-	if err != nil {
-		b.Fatal(err)
-	}
-	frame := Tone(440, 8000, FrameSamples)
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		now = time.Unix(0, 0).Add(time.Duration(i) * FrameDuration)
-		r.WriteReceived(now, frame)
-		r.WriteSent(now, frame)
-	}
-	b.StopTimer()
-	_ = r.Close()
-}
+func BenchmarkRecorderFrame(b *testing.B) { benchRecorder(b, false) }
 
 // BenchmarkRecorderFrameDrained is BenchmarkRecorderFrame waiting for the
 // background writer after every chunk: the whole cost of recording a
 // frame, file writes included (what the pacer paid before the writer
 // pool), where BenchmarkRecorderFrame feeds far faster than real time and
 // lets the writer run alongside on another processor.
-func BenchmarkRecorderFrameDrained(b *testing.B) {
+func BenchmarkRecorderFrameDrained(b *testing.B) { benchRecorder(b, true) }
+
+func benchRecorder(b *testing.B, drained bool) {
 	f, err := os.Create(filepath.Join(b.TempDir(), "bench.wav"))
 	if err != nil {
 		b.Fatal(err)
@@ -673,7 +655,7 @@ func BenchmarkRecorderFrameDrained(b *testing.B) {
 		now = time.Unix(0, 0).Add(time.Duration(i) * FrameDuration)
 		r.WriteReceived(now, frame)
 		r.WriteSent(now, frame)
-		for {
+		for drained {
 			r.mu.Lock()
 			busy := r.queued
 			r.mu.Unlock()
