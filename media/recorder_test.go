@@ -19,11 +19,6 @@ import (
 	"github.com/go-audio/wav"
 )
 
-func init() {
-	// Idle writer goroutines exit well within goleak's retry window.
-	recordWriterIdle = 100 * time.Millisecond
-}
-
 // waitWritten waits until the background writer has written all the audio
 // taken out of r's ring (the file's header declares it).
 func waitWritten(r *Recorder, timeout time.Duration) bool {

@@ -21,8 +21,11 @@ const (
 )
 
 // recordWriterIdle is how long a writer goroutine waits for work before
-// it exits (a variable so tests can shorten it for goleak).
-var recordWriterIdle = time.Second
+// it exits. A live call queues its recorder every 250 ms, so workers stay
+// up while calls record; after the last call they are gone quickly
+// (leak checks, such as goleak in every package's tests, retry for less
+// than half a second).
+const recordWriterIdle = 100 * time.Millisecond
 
 var (
 	recordQueue = make(chan *Recorder, recordQueueLen)
