@@ -11,11 +11,12 @@ import (
 )
 
 // startPprof serves the Go profiles on addr, apart from the API so that
-// they are never exposed by accident. Close stops it.
-func startPprof(addr string, log *slog.Logger) (*http.Server, error) {
+// they are never exposed by accident, and returns the server (Close stops
+// it) and the address it listens on.
+func startPprof(addr string, log *slog.Logger) (*http.Server, net.Addr, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--pprof %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("--pprof %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -30,5 +31,5 @@ func startPprof(addr string, log *slog.Logger) (*http.Server, error) {
 		}
 	}()
 	log.Info("serving Go profiles", "addr", l.Addr().String())
-	return srv, nil
+	return srv, l.Addr(), nil
 }

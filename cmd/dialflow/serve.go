@@ -187,7 +187,7 @@ func startServer(ctx context.Context, cfg serveConfig, log *slog.Logger, httpLis
 	}
 	s.httpAddr = srv.Addr()
 	if cfg.Pprof != "" {
-		if s.pprof, err = startPprof(cfg.Pprof, log); err != nil {
+		if s.pprof, _, err = startPprof(cfg.Pprof, log); err != nil {
 			return nil, err
 		}
 	}
