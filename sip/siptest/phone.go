@@ -112,6 +112,7 @@ type Phone struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	callWG sync.WaitGroup // call goroutines (onInvite after begin)
 
 	mu     sync.Mutex
 	closed bool
@@ -226,17 +227,11 @@ func (p *Phone) Close() error {
 	return err
 }
 
-func (p *Phone) waitCalls() {
-	for {
-		p.mu.Lock()
-		n := p.active
-		p.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// waitCalls waits until every call goroutine has returned: a call stops
+// counting as active when its BYE is sent, but the BYE transaction must
+// finish before the transport closes (closing under it sends the BYE, or
+// its retransmission, on a fresh connection that nothing closes).
+func (p *Phone) waitCalls() { p.callWG.Wait() }
 
 func (p *Phone) begin() bool {
 	p.mu.Lock()
@@ -245,6 +240,7 @@ func (p *Phone) begin() bool {
 		return false
 	}
 	p.wg.Add(1)
+	p.callWG.Add(1)
 	return true
 }
 
@@ -322,6 +318,7 @@ func (p *Phone) onInvite(req *sipmsg.Request, tx sipmsg.ServerTransaction) {
 		return
 	}
 	defer p.wg.Done()
+	defer p.callWG.Done()
 	p.mu.Lock()
 	p.active++
 	p.total++

@@ -19,9 +19,7 @@ func TestMain(m *testing.M) {
 	// Shorter sipgo timers (process-global) so unanswered transactions end
 	// quickly; set once here, never by library code.
 	sipmsg.SetTimers(50*time.Millisecond, 200*time.Millisecond, 250*time.Millisecond)
-	// Not counted: sipgo's reader of a connection it opens to answer a
-	// request that raced the transport's close (see sip/main_test.go).
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/emiago/sipgo/sip.(*TransportUDP).readUDPConnection"))
+	goleak.VerifyTestMain(m)
 }
 
 type lockedBuf struct {
