@@ -85,17 +85,19 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 }
 
 // block makes Writes wait until the returned function is called.
-func (m *memFile) block() (release func()) {
+func (m *memFile) block(t *testing.T) (release func()) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	gate := make(chan struct{})
 	m.gate, m.blocked = gate, make(chan struct{}, 1)
-	return func() {
+	release = sync.OnceFunc(func() {
 		m.mu.Lock()
 		m.gate = nil
 		m.mu.Unlock()
 		close(gate)
-	}
+	})
+	t.Cleanup(release) // a failing test never leaves the writer stuck
+	return release
 }
 
 func (m *memFile) bytes() []byte {
@@ -141,13 +143,7 @@ func TestRecorderBlockedWriterDoesNotBlockFeeding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := m.block()
-	released := false
-	defer func() {
-		if !released {
-			release()
-		}
-	}()
+	release := m.block(t)
 	const frames = 250 // 5 s
 	sent := Tone(700, 8000, FrameSamples)
 	recv := Tone(1100, 8000, FrameSamples)
@@ -192,7 +188,6 @@ func TestRecorderBlockedWriterDoesNotBlockFeeding(t *testing.T) {
 	case <-time.After(50 * time.Millisecond):
 	}
 	release()
-	released = true
 	if err := <-closed; err != nil {
 		t.Fatal(err)
 	}
@@ -229,13 +224,7 @@ func TestRecorderBlockedWriterOverflowKeepsTimeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	release := m.block()
-	released := false
-	defer func() {
-		if !released {
-			release()
-		}
-	}()
+	release := m.block(t)
 	const frames = 750 // 15 s
 	sent := Tone(700, 8000, FrameSamples)
 	for i := 0; i < frames; i++ {
@@ -255,7 +244,6 @@ func TestRecorderBlockedWriterOverflowKeepsTimeline(t *testing.T) {
 		t.Fatalf("%d bytes buffered (limit %d), %d samples overflowed", pending, recordMaxPending, overflow)
 	}
 	release()
-	released = true
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
